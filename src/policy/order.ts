@@ -1,0 +1,92 @@
+/**
+ * Ordering of Kairos tags, newest first. Versions are compared with `semver`, never as strings.
+ *
+ * Semver orders pre-release identifiers that mix letters and digits lexically: `v1.6.0-rc10`
+ * sorts *before* (older than) `v1.6.0-rc2`, because "rc10" < "rc2" in ASCII. Only purely numeric
+ * identifiers (`rc.10`) compare numerically. We keep semver's rule rather than invent our own;
+ * Kairos has not published ten release candidates of one version.
+ *
+ * semver ignores build metadata, so the k3s build number (`+k3s1` vs `+k3s2`, a rebuild of the
+ * same k3s release) is compared here as a number.
+ */
+import semver from 'semver';
+import { parseTag, type KairosTag, type ReleaseTag } from './tag.js';
+
+const K3S_PARTS = /^v?(\d+\.\d+\.\d+)\+k3s(\d+)$/;
+
+/** Semver core of a k3s version, e.g. `1.26.1` from `v1.26.1+k3s1`. */
+export function k3sSemver(k3s: string): string {
+  return K3S_PARTS.exec(k3s)?.[1] ?? k3s;
+}
+
+/** The k3s build number, e.g. 1 from `v1.26.1+k3s1`. */
+export function k3sBuild(k3s: string): number {
+  return Number(K3S_PARTS.exec(k3s)?.[2] ?? 0);
+}
+
+/** `MAJOR.MINOR` of a k3s version, e.g. `1.26`. */
+export function k3sMinor(k3s: string): string {
+  const v = k3sSemver(k3s);
+  return `${semver.major(v)}.${semver.minor(v)}`;
+}
+
+/** Newest first: positive when `a` is older than `b`. */
+export function compareK3s(a: string, b: string): number {
+  return semver.rcompare(k3sSemver(a), k3sSemver(b)) || k3sBuild(b) - k3sBuild(a);
+}
+
+function compareOptional(a: string | undefined, b: string | undefined, cmp: (x: string, y: string) => number): number {
+  if (a === b) return 0;
+  if (a === undefined) return -1;
+  if (b === undefined) return 1;
+  return cmp(a, b);
+}
+
+/** Flavor releases are upstream version names (`22.04`, `leap-15.5`, `3.19`): newest first, digit-aware. */
+function compareFlavorRelease(a: string, b: string): number {
+  return b.localeCompare(a, 'en', { numeric: true });
+}
+
+function ascending(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Newest first by Kairos version, then by k3s version (a tag without k3s first), then the rest:
+ * flavor release (newest first), variant, arch, model, images before artifacts.
+ */
+export function compareReleaseTags(a: ReleaseTag, b: ReleaseTag): number {
+  return (
+    semver.rcompare(a.semver, b.semver) ||
+    compareOptional(a.k3s, b.k3s, compareK3s) ||
+    compareOptional(a.flavorRelease, b.flavorRelease, compareFlavorRelease) ||
+    compareOptional(a.variant, b.variant, ascending) ||
+    compareOptional(a.arch, b.arch, ascending) ||
+    compareOptional(a.model, b.model, ascending) ||
+    Number(a.artifact) - Number(b.artifact) ||
+    ascending(a.raw, b.raw)
+  );
+}
+
+/** Release tags first (newest first), then noise tags in plain name order. */
+export function compareParsedTags(a: KairosTag, b: KairosTag): number {
+  if (a.kind === 'noise' || b.kind === 'noise') {
+    if (a.kind !== 'noise') return -1;
+    if (b.kind !== 'noise') return 1;
+    return ascending(a.raw, b.raw);
+  }
+  return compareReleaseTags(a, b);
+}
+
+/** Comparator for `Array.prototype.sort` over tag names, newest first. */
+export function compareTags(a: string, b: string): number {
+  return compareParsedTags(parseTag(a), parseTag(b));
+}
+
+/** Tags sorted newest first, each parsed once. */
+export function sortTags(tags: readonly string[]): string[] {
+  return tags
+    .map((raw) => parseTag(raw))
+    .sort(compareParsedTags)
+    .map((t) => t.raw);
+}

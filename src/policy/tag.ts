@@ -1,0 +1,246 @@
+/**
+ * The Kairos image tag grammar, every era (design.md §2), pure.
+ * Hand-written because no library knows these tags: `semver` parses one version, but a Kairos tag
+ * packs up to two versions (Kairos and k3s, the k3s `+` written `-`), an artifact suffix and, from
+ * v2.4.2, a flavor-release/variant/arch/model prefix; and registries mix them with noise tags.
+ *
+ *   tag       := [ line "-" ] kairos [ "-k3s" k3s ] [ artifact ]
+ *   line      := flavorRelease "-" ("core" | "standard") "-" arch "-" model      (v2.4.2+ naming)
+ *   kairos    := "v" MAJOR "." MINOR "." PATCH [ "-" pre ]     pre: dot-separated [0-9A-Za-z]+, no "-"
+ *   k3s       := "v" MAJOR "." MINOR "." PATCH ("-" | "+") "k3s" N
+ *   artifact  := ".img"   (version-first naming)   |   "-img"   (v2.4.2+ naming)
+ *
+ * The ambiguity between a semver pre-release and the k3s suffix (`v1.6.0-rc1` vs
+ * `v1.5.1-k3sv1.26.1-k3s1`) is settled by the grammar: a pre-release never starts with `k3s` and
+ * never contains `-` (Kairos pre-releases are `rc1`, `alpha3`, `beta1`), so the first `-k3s` after
+ * the Kairos version always opens the k3s suffix, whose own trailing `-k3sN` is its build metadata.
+ * `formatTag` writes the registry form (`-k3sN`, since an OCI tag cannot hold `+`), so
+ * `formatTag(parseTag(x)) === x` for every tag that can exist in a registry.
+ *
+ * Naming eras are decided by syntax in `parseTag` (so listings never hide a tag); `tagProblem`
+ * is stricter and also flags a naming that contradicts its version's era (for `verify --offline`).
+ */
+import semver from 'semver';
+
+export type Era = 'v1' | 'v2.4.2+';
+export type Variant = 'core' | 'standard';
+
+/** A tag that names a Kairos image or its artifact. */
+export interface ReleaseTag {
+  readonly kind: 'release' | 'prerelease';
+  /** 'v1': version-first naming (v1.0 – v2.4.1); 'v2.4.2+': flavor-release-prefixed naming. */
+  readonly era: Era;
+  /** The Kairos (or provider) version as written, e.g. `v1.5.1`, `v1.6.0-rc1`. */
+  readonly version: string;
+  /** The same without `v`, e.g. `1.5.1`. */
+  readonly semver: string;
+  /** k3s version with its `+` restored, e.g. `v1.26.1+k3s1`; absent on core images. */
+  readonly k3s?: string | undefined;
+  /** The tag names the `.img` / `-img` disk-image artifact, not the OS image. */
+  readonly artifact: boolean;
+  /** v2.4.2+ only: upstream release, e.g. `22.04`, `leap-15.5`, `3.19`. */
+  readonly flavorRelease?: string | undefined;
+  /** v2.4.2+ only. */
+  readonly variant?: Variant | undefined;
+  /** v2.4.2+ only, e.g. `amd64`, `arm64`. */
+  readonly arch?: string | undefined;
+  /** v2.4.2+ only, e.g. `generic`, `rpi3`, `rpi4`. */
+  readonly model?: string | undefined;
+  readonly raw: string;
+}
+
+export type NoiseReason =
+  | 'latest'
+  | 'branch'
+  | 'git-hash'
+  | 'cosign-signature'
+  | 'cosign-attestation'
+  | 'sbom'
+  | 'unknown';
+
+export interface NoiseTag {
+  readonly kind: 'noise';
+  readonly reason: NoiseReason;
+  readonly raw: string;
+}
+
+export type KairosTag = ReleaseTag | NoiseTag;
+
+export type TagClass = 'release' | 'prerelease' | 'artifact' | 'noise';
+
+/** Branch names seen as tags on Kairos repositories (CI pushes of a branch head). */
+const BRANCH_NAMES = new Set(['master', 'main', 'develop', 'dev', 'next', 'nightly', 'edge']);
+const GIT_HASH = /^[0-9a-f]{7,40}$/;
+const COSIGN = /^sha256-[0-9a-f]{64}\.(sig|att|sbom)$/;
+const COSIGN_REASON: Record<string, NoiseReason> = {
+  sig: 'cosign-signature',
+  att: 'cosign-attestation',
+  sbom: 'sbom',
+};
+const VERSION_START = /(?:^|-)v\d/;
+const PRERELEASE = /^[0-9A-Za-z]+(?:\.[0-9A-Za-z]+)*$/;
+const K3S = /^v(\d+\.\d+\.\d+)[-+]k3s(\d+)$/;
+const LINE = /^([A-Za-z0-9][A-Za-z0-9._-]*?)-(core|standard)-([a-z0-9]+)-([a-z0-9]+(?:-[a-z0-9]+)*)$/;
+/** First Kairos release published with the flavor-release-prefixed naming (design.md §2). */
+const PREFIXED_NAMING_SINCE = '2.4.2';
+
+type Analysis =
+  | { readonly ok: true; readonly tag: ReleaseTag }
+  | { readonly ok: false; readonly reason: NoiseReason; readonly problem: string };
+
+function noise(reason: NoiseReason, problem: string): Analysis {
+  return { ok: false, reason, problem };
+}
+
+function analyze(raw: string): Analysis {
+  const quoted = JSON.stringify(raw);
+  if (raw === 'latest') return noise('latest', `${quoted} is a moving tag, not a Kairos release`);
+  if (BRANCH_NAMES.has(raw)) return noise('branch', `${quoted} is a branch tag, not a Kairos release`);
+  const cosign = COSIGN.exec(raw);
+  if (cosign) {
+    const reason = COSIGN_REASON[cosign[1] ?? ''] ?? 'unknown';
+    return noise(reason, `${quoted} is a cosign ${cosign[1]} attachment tag, not a Kairos release`);
+  }
+  if (GIT_HASH.test(raw)) return noise('git-hash', `${quoted} is a git-hash tag, not a Kairos release`);
+  const problem = (text: string): Analysis => noise('unknown', text);
+
+  let body = raw;
+  let artifactSuffix: '.img' | '-img' | undefined;
+  if (body.endsWith('.img') || body.endsWith('-img')) {
+    artifactSuffix = body.endsWith('.img') ? '.img' : '-img';
+    body = body.slice(0, -4);
+  }
+
+  const start = VERSION_START.exec(body);
+  if (!start) {
+    const bare = /(?:^|-)(\d+\.\d+\.\d+)(?:-|$)/.exec(body);
+    if (bare) return problem(`${quoted} lacks the "v" of its version: Kairos tags are written v${bare[1]}`);
+    if (body.endsWith('-') || /(?:^|-)v$/.test(body)) return problem(`${quoted} has no version after "v"`);
+    return problem(`${quoted} has no Kairos version vMAJOR.MINOR.PATCH`);
+  }
+  const versionAt = /^v\d/.test(body) ? 0 : start.index + 1;
+  const prefix = versionAt === 0 ? '' : body.slice(0, versionAt - 1);
+  if (versionAt > 0 && prefix === '') return problem(`${quoted} starts with "-"`);
+  const rest = body.slice(versionAt);
+
+  const core = /^v(\d+(?:\.\d+)*)/.exec(rest);
+  if (!core || core[1] === undefined) return problem(`${quoted} has no Kairos version vMAJOR.MINOR.PATCH`);
+  const numbers = core[1];
+  if (numbers.split('.').length !== 3) return problem(`"v${numbers}" is not MAJOR.MINOR.PATCH`);
+  let tail = rest.slice(core[0].length);
+
+  let pre: string | undefined;
+  if (tail.startsWith('-') && !tail.startsWith('-k3s')) {
+    const end = tail.indexOf('-', 1);
+    pre = end < 0 ? tail.slice(1) : tail.slice(1, end);
+    tail = end < 0 ? '' : tail.slice(end);
+    if (!PRERELEASE.test(pre)) return problem(`pre-release "${pre}" of "v${numbers}" is not a semver pre-release`);
+  }
+  const version = pre === undefined ? numbers : `${numbers}-${pre}`;
+  if (semver.valid(version) === null) {
+    return problem(`"v${version}" is not a semantic version (no leading zeros in numbers)`);
+  }
+
+  let k3s: string | undefined;
+  if (tail.startsWith('-k3s')) {
+    const text = tail.slice(4);
+    const m = K3S.exec(text);
+    if (!m || semver.valid(m[1] ?? '') === null) {
+      return problem(`k3s suffix "k3s${text}" is not a k3s version (k3svMAJOR.MINOR.PATCH-k3sN)`);
+    }
+    if (String(Number(m[2])) !== m[2]) return problem(`k3s build "k3s${m[2]}" has a leading zero`);
+    k3s = `v${m[1]}+k3s${m[2]}`;
+    tail = '';
+  }
+  if (tail !== '') return problem(`unexpected "${tail}" after the version in ${quoted}`);
+
+  const common = {
+    kind: pre === undefined ? ('release' as const) : ('prerelease' as const),
+    version: `v${version}`,
+    semver: version,
+    k3s,
+    artifact: artifactSuffix !== undefined,
+    raw,
+  };
+
+  if (prefix === '') {
+    if (artifactSuffix === '-img') {
+      return problem(`${quoted}: version-first tags mark artifacts with ".img", not "-img"`);
+    }
+    return { ok: true, tag: { ...common, era: 'v1' } };
+  }
+
+  const line = LINE.exec(prefix);
+  if (!line) {
+    return problem(`"${prefix}" is not <flavorRelease>-<core|standard>-<arch>-<model>`);
+  }
+  if (artifactSuffix === '.img') {
+    return problem(`${quoted}: flavor-prefixed tags mark artifacts with "-img", not ".img"`);
+  }
+  const variant = line[2] as Variant;
+  if (variant === 'core' && k3s !== undefined) return problem(`${quoted}: a core image carries no k3s suffix`);
+  if (variant === 'standard' && k3s === undefined) return problem(`${quoted}: a standard image needs a k3s suffix`);
+  return {
+    ok: true,
+    tag: { ...common, era: 'v2.4.2+', flavorRelease: line[1], variant, arch: line[3], model: line[4] },
+  };
+}
+
+function withoutUndefined(tag: ReleaseTag): ReleaseTag {
+  return Object.fromEntries(Object.entries(tag).filter(([, v]) => v !== undefined)) as unknown as ReleaseTag;
+}
+
+export function parseTag(tag: string): KairosTag {
+  const a = analyze(tag);
+  return a.ok ? withoutUndefined(a.tag) : { kind: 'noise', reason: a.reason, raw: tag };
+}
+
+export function isReleaseTag(tag: KairosTag): tag is ReleaseTag {
+  return tag.kind !== 'noise';
+}
+
+/** The registry form of a tag (k3s `+` written `-`); noise tags come back as they were. */
+export function formatTag(tag: KairosTag): string {
+  if (tag.kind === 'noise') return tag.raw;
+  const k3s = tag.k3s === undefined ? '' : `-k3s${tag.k3s.replace('+', '-')}`;
+  const version = `v${tag.semver}`;
+  if (tag.era === 'v1') return `${version}${k3s}${tag.artifact ? '.img' : ''}`;
+  return `${tag.flavorRelease}-${tag.variant}-${tag.arch}-${tag.model}-${version}${k3s}${tag.artifact ? '-img' : ''}`;
+}
+
+export function classifyTag(tag: string | KairosTag): TagClass {
+  const t = typeof tag === 'string' ? parseTag(tag) : tag;
+  if (t.kind === 'noise') return 'noise';
+  return t.artifact ? 'artifact' : t.kind;
+}
+
+/**
+ * Why a tag is not a valid Kairos tag, or undefined when it is. Stricter than `parseTag`: the
+ * naming must also belong to its version's era (flavor-prefixed tags start at v2.4.2).
+ */
+export function tagProblem(tag: string): string | undefined {
+  const a = analyze(tag);
+  if (!a.ok) return a.problem;
+  const t = a.tag;
+  if (t.era === 'v2.4.2+' && semver.lt(t.semver, `${PREFIXED_NAMING_SINCE}-0`)) {
+    return `"${tag}": flavor-prefixed tags start at v${PREFIXED_NAMING_SINCE}, but ${t.version} is older`;
+  }
+  if (t.era === 'v1' && semver.gte(t.semver, PREFIXED_NAMING_SINCE)) {
+    return `"${tag}": from v${PREFIXED_NAMING_SINCE} Kairos tags start with <flavorRelease>-<variant>-<arch>-<model>-`;
+  }
+  return undefined;
+}
+
+/** The OS-image tag an artifact tag belongs to (the tag itself when it is no artifact). */
+export function imageOf(tag: ReleaseTag): ReleaseTag {
+  if (!tag.artifact) return tag;
+  const image = { ...tag, artifact: false };
+  return { ...image, raw: formatTag(image) };
+}
+
+/** The artifact tag of an image tag. */
+export function artifactOf(tag: ReleaseTag): ReleaseTag {
+  if (tag.artifact) return tag;
+  const artifact = { ...tag, artifact: true };
+  return { ...artifact, raw: formatTag(artifact) };
+}
