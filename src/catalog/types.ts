@@ -1,0 +1,70 @@
+/** The validated shape of a catalog file (flavors/<os>.yaml). */
+
+export type Variant = string;
+
+export interface VersionRange {
+  /** Inclusive lower bound (a Kairos version such as `v1.2.0`), or none. */
+  readonly from?: string | undefined;
+  /** Exclusive upper bound, or none. */
+  readonly until?: string | undefined;
+}
+
+export interface RefTemplate {
+  readonly repository: string;
+  readonly tag: string;
+}
+
+export interface Era extends VersionRange {
+  readonly name: string;
+  /** Templates per variant for the OS image. */
+  readonly image: Readonly<Record<Variant, RefTemplate>>;
+  /** Templates per variant for the arm disk-image artifact. */
+  readonly artifact: Readonly<Record<Variant, RefTemplate>>;
+}
+
+export interface Existence extends VersionRange {
+  /** Variants this range applies to; all when absent. */
+  readonly variants?: readonly Variant[] | undefined;
+  readonly replacedBy?: readonly string[] | undefined;
+}
+
+export interface Pin extends VersionRange {
+  /** Upstream OS id as its os-release ID says (`ubuntu`, `opensuse-leap`, `alpine`). */
+  readonly os: string;
+  /** Upstream release the flavor is pinned to; null when it tracks upstream. */
+  readonly release: string | null;
+  /** The release as v2.4.2+ tags write it (`22.04`, `leap-15.5`); absent when unknown. */
+  readonly flavorRelease?: string | undefined;
+}
+
+export interface Flavor {
+  readonly name: string;
+  readonly description: string;
+  readonly family: string;
+  readonly arches: readonly string[];
+  readonly models: readonly string[];
+  readonly exists: readonly Existence[];
+  readonly pins: readonly Pin[];
+}
+
+export interface VariantInfo {
+  readonly name: Variant;
+  readonly description: string;
+  /** Kubernetes distribution the variant ships, if any (standard → k3s). */
+  readonly kubernetes?: string | undefined;
+}
+
+export interface Catalog {
+  /** Where the catalog was loaded from, for error messages. */
+  readonly source: string;
+  readonly os: string;
+  readonly name: string;
+  readonly registry: string;
+  readonly namespace: string;
+  readonly variants: readonly VariantInfo[];
+  readonly arches: readonly string[];
+  readonly models: readonly string[];
+  /** Oldest first. */
+  readonly eras: readonly Era[];
+  readonly flavors: readonly Flavor[];
+}

@@ -1,0 +1,239 @@
+/**
+ * Validates a parsed catalog document into typed data, collecting every problem with the key
+ * path where it is (`flavors.ubuntu.pins[1].from: "2.3" is not a Kairos version`). Pure.
+ * Hand-written: the schema is small and the messages must name catalog keys, which generic
+ * schema libraries word in their own terms.
+ */
+import { isKairosVersion, compareVersions } from './versions.js';
+import { placeholdersOf, TEMPLATE_PLACEHOLDERS } from './template.js';
+import type { Catalog, Era, Existence, Flavor, Pin, RefTemplate, VariantInfo, VersionRange } from './types.js';
+
+export interface ValidationResult {
+  catalog?: Catalog;
+  errors: string[];
+}
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+class Collector {
+  readonly errors: string[] = [];
+  add(path: string, problem: string): void {
+    this.errors.push(`${path}: ${problem}`);
+  }
+  str(o: Obj, key: string, path: string, opts: { optional?: boolean; pattern?: RegExp } = {}): string | undefined {
+    const v = o[key];
+    if (v === undefined || v === null) {
+      if (opts.optional !== true) this.add(`${path}.${key}`, 'is required');
+      return undefined;
+    }
+    if (typeof v !== 'string' && typeof v !== 'number') {
+      this.add(`${path}.${key}`, `must be a string, got ${describe(v)}`);
+      return undefined;
+    }
+    const s = String(v);
+    if (opts.pattern !== undefined && !opts.pattern.test(s)) {
+      this.add(`${path}.${key}`, `"${s}" does not match ${opts.pattern.source}`);
+      return undefined;
+    }
+    return s;
+  }
+  strList(o: Obj, key: string, path: string, allowed?: readonly string[]): string[] | undefined {
+    const v = o[key];
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) || v.length === 0) {
+      this.add(`${path}.${key}`, 'must be a non-empty list');
+      return undefined;
+    }
+    const out: string[] = [];
+    v.forEach((item, i) => {
+      if (typeof item !== 'string') this.add(`${path}.${key}[${i}]`, `must be a string, got ${describe(item)}`);
+      else if (allowed !== undefined && !allowed.includes(item)) {
+        this.add(`${path}.${key}[${i}]`, `unknown value "${item}"; expected one of ${allowed.join(', ')}`);
+      } else out.push(item);
+    });
+    return out;
+  }
+  list(o: Obj, key: string, path: string): unknown[] {
+    const v = o[key];
+    if (!Array.isArray(v)) {
+      this.add(`${path}.${key}`, v === undefined ? 'is required' : `must be a list, got ${describe(v)}`);
+      return [];
+    }
+    return v;
+  }
+  obj(o: Obj, key: string, path: string): Obj | undefined {
+    const v = o[key];
+    if (!isObj(v)) {
+      this.add(`${path}.${key}`, v === undefined ? 'is required' : `must be a mapping, got ${describe(v)}`);
+      return undefined;
+    }
+    return v;
+  }
+  unknownKeys(o: Obj, known: readonly string[], path: string): void {
+    for (const k of Object.keys(o)) {
+      if (!known.includes(k)) this.add(`${path}.${k}`, `unknown key; expected one of ${known.join(', ')}`);
+    }
+  }
+  range(o: Obj, path: string): VersionRange {
+    const from = this.version(o, 'from', path);
+    const until = this.version(o, 'until', path);
+    if (from !== undefined && until !== undefined && compareVersions(from, until) >= 0) {
+      this.add(path, `"from" ${from} must be before "until" ${until}`);
+    }
+    return { from, until };
+  }
+  version(o: Obj, key: string, path: string): string | undefined {
+    const s = this.str(o, key, path, { optional: true });
+    if (s === undefined) return undefined;
+    if (!isKairosVersion(s)) {
+      this.add(`${path}.${key}`, `"${s}" is not a Kairos version (v<major>.<minor>.<patch>[-<pre>])`);
+      return undefined;
+    }
+    return s;
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  return typeof v === 'object' ? 'a mapping' : `${typeof v} ${JSON.stringify(v)}`;
+}
+
+const NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+function template(c: Collector, o: Obj, path: string, allowed: readonly string[]): RefTemplate | undefined {
+  const repository = c.str(o, 'repository', path);
+  const tag = c.str(o, 'tag', path);
+  c.unknownKeys(o, ['repository', 'tag'], path);
+  for (const [key, text] of [['repository', repository], ['tag', tag]] as const) {
+    if (text === undefined) continue;
+    for (const p of placeholdersOf(text)) {
+      if (!allowed.includes(p)) c.add(`${path}.${key}`, `unknown placeholder {${p}}; allowed: ${allowed.map((a) => `{${a}}`).join(' ')}`);
+    }
+  }
+  return repository !== undefined && tag !== undefined ? { repository, tag } : undefined;
+}
+
+function templatesPerVariant(c: Collector, o: Obj, key: string, path: string, variants: readonly string[], allowed: readonly string[]): Record<string, RefTemplate> {
+  const out: Record<string, RefTemplate> = {};
+  const m = c.obj(o, key, path);
+  if (m === undefined) return out;
+  for (const v of variants) {
+    const t = m[v];
+    if (!isObj(t)) c.add(`${path}.${key}.${v}`, 'is required (a {repository, tag} template)');
+    else {
+      const tpl = template(c, t, `${path}.${key}.${v}`, allowed);
+      if (tpl !== undefined) out[v] = tpl;
+    }
+  }
+  for (const k of Object.keys(m)) if (!variants.includes(k)) c.add(`${path}.${key}.${k}`, `unknown variant; expected one of ${variants.join(', ')}`);
+  return out;
+}
+
+export function validateCatalog(doc: unknown, source: string): ValidationResult {
+  const c = new Collector();
+  if (!isObj(doc)) return { errors: [`(top level): must be a mapping, got ${describe(doc)}`] };
+  const root = '';
+  const at = (k: string): string => (root === '' ? k : `${root}.${k}`);
+  c.unknownKeys(doc, ['os', 'name', 'registry', 'namespace', 'variants', 'arches', 'models', 'eras', 'flavors'], '(top level)');
+
+  const os = c.str(doc, 'os', '(top level)', { pattern: NAME });
+  const name = c.str(doc, 'name', '(top level)');
+  const registry = c.str(doc, 'registry', '(top level)', { pattern: /^[a-z0-9.-]+(?::\d+)?$/ });
+  const namespace = c.str(doc, 'namespace', '(top level)', { pattern: /^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/ });
+
+  const variants: VariantInfo[] = [];
+  const vm = c.obj(doc, 'variants', '(top level)');
+  if (vm !== undefined) {
+    for (const [vn, vv] of Object.entries(vm)) {
+      const p = at(`variants.${vn}`);
+      if (!NAME.test(vn)) c.add(p, 'variant names are lowercase words');
+      if (!isObj(vv)) { c.add(p, 'must be a mapping'); continue; }
+      c.unknownKeys(vv, ['description', 'kubernetes'], p);
+      const description = c.str(vv, 'description', p) ?? '';
+      const kubernetes = c.str(vv, 'kubernetes', p, { optional: true });
+      variants.push({ name: vn, description, kubernetes });
+    }
+    if (variants.length === 0) c.add('variants', 'must name at least one variant');
+  }
+  const variantNames = variants.map((v) => v.name);
+  const arches = c.strList(doc, 'arches', '(top level)') ?? [];
+  if (doc['arches'] === undefined) c.add('arches', 'is required');
+  const models = c.strList(doc, 'models', '(top level)') ?? [];
+  if (doc['models'] === undefined) c.add('models', 'is required');
+
+  const eras: Era[] = [];
+  c.list(doc, 'eras', '(top level)').forEach((e, i) => {
+    const p = `eras[${i}]`;
+    if (!isObj(e)) { c.add(p, 'must be a mapping'); return; }
+    c.unknownKeys(e, ['name', 'from', 'until', 'image', 'artifact'], p);
+    const eraName = c.str(e, 'name', p) ?? `#${i}`;
+    const range = c.range(e, p);
+    const imagePlaceholders = TEMPLATE_PLACEHOLDERS.filter((x) => x !== 'tag');
+    const image = templatesPerVariant(c, e, 'image', p, variantNames, imagePlaceholders);
+    const artifact = templatesPerVariant(c, e, 'artifact', p, variantNames, TEMPLATE_PLACEHOLDERS);
+    eras.push({ name: eraName, ...range, image, artifact });
+  });
+  // Eras must tile the version line: sorted, contiguous, non-overlapping.
+  for (let i = 1; i < eras.length; i++) {
+    const prev = eras[i - 1];
+    const cur = eras[i];
+    if (prev === undefined || cur === undefined) continue;
+    if (prev.until === undefined || cur.from === undefined || prev.until !== cur.from) {
+      c.add(`eras[${i}]`, `must start where eras[${i - 1}] ends (${prev.until ?? 'open end'}), got from ${cur.from ?? '(none)'}`);
+    }
+  }
+
+  const flavors: Flavor[] = [];
+  const fm = c.obj(doc, 'flavors', '(top level)');
+  if (fm !== undefined) {
+    for (const [fn, fv] of Object.entries(fm)) {
+      const p = `flavors.${fn}`;
+      if (!NAME.test(fn)) c.add(p, 'flavor names are lowercase words joined by "-"');
+      if (!isObj(fv)) { c.add(p, 'must be a mapping'); continue; }
+      c.unknownKeys(fv, ['description', 'family', 'arches', 'models', 'exists', 'pins'], p);
+      const description = c.str(fv, 'description', p) ?? '';
+      const family = c.str(fv, 'family', p, { pattern: NAME }) ?? fn;
+      const fArches = c.strList(fv, 'arches', p, arches) ?? [];
+      if (fv['arches'] === undefined) c.add(`${p}.arches`, 'is required');
+      const fModels = c.strList(fv, 'models', p, models) ?? [];
+      if (fv['models'] === undefined) c.add(`${p}.models`, 'is required');
+      const exists: Existence[] = [];
+      c.list(fv, 'exists', p).forEach((x, i) => {
+        const xp = `${p}.exists[${i}]`;
+        if (!isObj(x)) { c.add(xp, 'must be a mapping'); return; }
+        c.unknownKeys(x, ['from', 'until', 'variants', 'replacedBy'], xp);
+        const range = c.range(x, xp);
+        const vs = c.strList(x, 'variants', xp, variantNames);
+        const replacedBy = c.strList(x, 'replacedBy', xp);
+        exists.push({ ...range, variants: vs, replacedBy });
+      });
+      const pins: Pin[] = [];
+      c.list(fv, 'pins', p).forEach((x, i) => {
+        const xp = `${p}.pins[${i}]`;
+        if (!isObj(x)) { c.add(xp, 'must be a mapping'); return; }
+        c.unknownKeys(x, ['from', 'until', 'os', 'release', 'flavorRelease'], xp);
+        const range = c.range(x, xp);
+        const pinOs = c.str(x, 'os', xp) ?? '';
+        if (!('release' in x)) c.add(`${xp}.release`, 'is required (null when the flavor tracks upstream)');
+        const release = x['release'] === null ? null : (c.str(x, 'release', xp, { optional: true }) ?? null);
+        const flavorRelease = c.str(x, 'flavorRelease', xp, { optional: true, pattern: /^[a-z0-9][a-z0-9.-]*$/ });
+        pins.push({ ...range, os: pinOs, release, flavorRelease });
+      });
+      flavors.push({ name: fn, description, family, arches: fArches, models: fModels, exists, pins });
+    }
+    const names = flavors.map((f) => f.name);
+    flavors.forEach((f) => f.exists.forEach((x, i) => x.replacedBy?.forEach((r, j) => {
+      if (!names.includes(r)) c.add(`flavors.${f.name}.exists[${i}].replacedBy[${j}]`, `names no flavor of this catalog: "${r}"`);
+    })));
+  }
+
+  if (c.errors.length > 0 || os === undefined || name === undefined || registry === undefined || namespace === undefined) {
+    return { errors: c.errors.length > 0 ? c.errors : ['(top level): incomplete catalog'] };
+  }
+  return { catalog: { source, os, name, registry, namespace, variants, arches, models, eras, flavors }, errors: [] };
+}
