@@ -67,7 +67,7 @@ export function interrupted(): KairosImgError {
 const SECRET_PATTERNS: Array<[RegExp, string]> = [
   [/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s:]+:[^/@\s]+@/gi, '$1***:***@'],
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g, '$1 ***'],
-  [/([?&](?:token|access_token|password|refresh_token|secret|sig|signature|x-amz-signature|x-amz-credential)=)[^&\s"']+/gi, '$1***'],
+  [/((?:^|[?&\s])(?:token|access_token|password|refresh_token|secret|sig|signature|x-amz-signature|x-amz-credential)=)[^&\s"']+/gi, '$1***'],
   [/("(?:token|access_token|refresh_token|password|auth|identitytoken|secret)"\s*:\s*")[^"]*"/gi, '$1***"'],
 ];
 
