@@ -50,12 +50,21 @@ export interface Verdict {
   readonly upgradeTo?: string;
 }
 
-/** A repository's tag list, parsed and grouped once so that judging every tag stays linear. */
+/** The OS-image tags (release and pre-release, no artifacts) of one line. */
+export interface LineIndex {
+  /** Tags per Kairos semver, newest first. */
+  readonly byVersion: ReadonlyMap<string, readonly ReleaseTag[]>;
+  /** Newest release semver of this line per branch `MAJOR.MINOR`. */
+  readonly newestByBranch: ReadonlyMap<string, string>;
+  /** Newest release semver of this line. */
+  readonly newestRelease: string | undefined;
+}
+
+/** A repository's tag list, parsed and grouped once so that judging every tag stays cheap. */
 export interface TagIndex {
   /** Every tag, parsed, newest first. */
   readonly all: readonly KairosTag[];
-  /** OS-image tags (release and pre-release, no artifacts) per line, newest first. */
-  readonly byLine: ReadonlyMap<string, readonly ReleaseTag[]>;
+  readonly byLine: ReadonlyMap<string, LineIndex>;
   /** Newest release (non-pre-release image) semver per branch `MAJOR.MINOR`. */
   readonly newestByBranch: ReadonlyMap<string, string>;
   /** The latest release branch `MAJOR.MINOR`, if any release exists. */
@@ -91,7 +100,10 @@ function newer(a: string | undefined, b: string): string {
 
 export function indexTags(tags: readonly string[]): TagIndex {
   const all = tags.map((t) => parseTag(t)).sort(compareParsedTags);
-  const byLine = new Map<string, ReleaseTag[]>();
+  const byLine = new Map<
+    string,
+    { byVersion: Map<string, ReleaseTag[]>; newestByBranch: Map<string, string>; newestRelease: string | undefined }
+  >();
   const newestByBranch = new Map<string, string>();
   const artifacts = new Set<string>();
   let latestBranch: string | undefined;
@@ -102,11 +114,18 @@ export function indexTags(tags: readonly string[]): TagIndex {
       continue;
     }
     const key = lineOf(t);
-    const list = byLine.get(key);
-    if (list) list.push(t);
-    else byLine.set(key, [t]);
+    let line = byLine.get(key);
+    if (!line) {
+      line = { byVersion: new Map(), newestByBranch: new Map(), newestRelease: undefined };
+      byLine.set(key, line);
+    }
+    const sameVersion = line.byVersion.get(t.semver);
+    if (sameVersion) sameVersion.push(t);
+    else line.byVersion.set(t.semver, [t]);
     if (t.kind !== 'release') continue;
     const branch = branchOf(t.semver);
+    line.newestByBranch.set(branch, newer(line.newestByBranch.get(branch), t.semver));
+    line.newestRelease = newer(line.newestRelease, t.semver);
     newestByBranch.set(branch, newer(newestByBranch.get(branch), t.semver));
     if (latestBranch === undefined || compareBranch(branch, latestBranch) > 0) latestBranch = branch;
   }
@@ -114,13 +133,10 @@ export function indexTags(tags: readonly string[]): TagIndex {
 }
 
 /**
- * The best tag among `candidates` (one line, newest first) for someone on `from`: the newest
- * Kairos version, and for a standard image the newest k3s of the same minor, else the newest k3s.
+ * The best tag of one release (tags of one line, newest first) for someone on `from`: for a
+ * standard image the newest k3s of the same minor, else the newest k3s.
  */
-function pickTarget(candidates: readonly ReleaseTag[], from: ReleaseTag): ReleaseTag | undefined {
-  const top = candidates[0];
-  if (top === undefined) return undefined;
-  const sameVersion = candidates.filter((c) => semver.eq(c.semver, top.semver));
+function pickTarget(sameVersion: readonly ReleaseTag[], from: ReleaseTag): ReleaseTag | undefined {
   if (from.k3s === undefined) return sameVersion[0];
   const minor = k3sMinor(from.k3s);
   return sameVersion.find((c) => c.k3s !== undefined && k3sMinor(c.k3s) === minor) ?? sameVersion[0];
@@ -148,10 +164,11 @@ export function evaluateParsed(tag: KairosTag, index: TagIndex): Verdict {
     return verdict('not-a-release', tagProblem(tag.raw) ?? `"${tag.raw}" is not a Kairos release tag`);
   }
   const image = imageOf(tag);
-  const line = index.byLine.get(lineOf(image)) ?? [];
-  const releasesOfLine = line.filter((t) => t.kind === 'release');
+  const line = index.byLine.get(lineOf(image));
+  const release = (version: string | undefined): readonly ReleaseTag[] =>
+    (version === undefined ? undefined : line?.byVersion.get(version)) ?? [];
 
-  const published = image.k3s === undefined ? [] : line.filter((t) => t.k3s !== undefined && semver.eq(t.semver, image.semver));
+  const published = image.k3s === undefined ? [] : release(image.semver).filter((t) => t.k3s !== undefined);
   if (image.k3s !== undefined && !published.some((t) => t.k3s !== undefined && compareK3s(t.k3s, image.k3s as string) === 0)) {
     const shipped = published.map((t) => t.k3s).join(', ');
     const reason =
@@ -164,17 +181,14 @@ export function evaluateParsed(tag: KairosTag, index: TagIndex): Verdict {
     return verdict(
       'prerelease',
       `${image.version} is a pre-release; pre-releases are not supported`,
-      upgrade(pickTarget(releasesOfLine, image), tag, index),
+      upgrade(pickTarget(release(line?.newestRelease), image), tag, index),
     );
   }
 
   const branch = branchOf(image.semver);
   const latest = index.latestBranch === undefined || compareBranch(branch, index.latestBranch) > 0 ? branch : index.latestBranch;
   if (branch !== latest) {
-    const target = pickTarget(
-      releasesOfLine.filter((t) => branchOf(t.semver) === latest),
-      image,
-    );
+    const target = pickTarget(release(line?.newestByBranch.get(latest)), image);
     return verdict(
       'unsupported-branch',
       `${image.version} is on release branch ${v(branch)}; only the latest release branch ${v(latest)} is supported`,
@@ -184,10 +198,9 @@ export function evaluateParsed(tag: KairosTag, index: TagIndex): Verdict {
 
   const newestPatch = newer(index.newestByBranch.get(branch), image.semver);
   if (semver.lt(image.semver, newestPatch)) {
-    const target = pickTarget(
-      releasesOfLine.filter((t) => branchOf(t.semver) === branch && semver.gt(t.semver, image.semver)),
-      image,
-    );
+    const lineNewest = line?.newestByBranch.get(branch);
+    const target =
+      lineNewest !== undefined && semver.gt(lineNewest, image.semver) ? pickTarget(release(lineNewest), image) : undefined;
     const missing = target === undefined ? ` (no newer patch is published for ${lineLabel(image)})` : '';
     return verdict(
       'outdated-patch',
