@@ -1,0 +1,362 @@
+/**
+ * An OCI distribution client (pull side), written by hand: no maintained JavaScript client
+ * exists (the npm package `oras` is an unrelated stub), and Renovate's datasource shows what
+ * string-munging gets wrong. Modelled on go-containerregistry's remote fetcher: manifests read
+ * capped and checked against their digest, blobs wrapped in a verify-while-reading stream,
+ * Authorization never sent to another host, the whole operation retried on transient failures.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KairosImgError } from '../errors.js';
+import { formatReference, manifestSelector, repositoryName, type Reference } from '../reference/reference.js';
+import { createAuthenticator, pullScope } from './auth.js';
+import { anonymous, type CredentialSource } from './credentials.js';
+import type { RegistryEvent } from './events.js';
+import { networkFailure, responseFailure } from './failures.js';
+import { discard, headerValue, httpRequest, readCapped, type HttpResponse } from './http.js';
+import { parseLinkNext, resolveSameOrigin } from './link-header.js';
+import {
+  MANIFEST_ACCEPT, kindOfMediaType, ociArch, parseManifestDocument, selectPlatform,
+  type Descriptor, type ImageIndex, type ImageManifest, type Platform,
+} from './media-types.js';
+import { DEFAULT_RETRY, backoffDelay, isTransientNetworkError, markTransient, transientInfo, withRetry, type RetryPolicy } from './retry.js';
+
+export const MANIFEST_CAP = 4 * 1024 * 1024;
+export const SMALL_BLOB_CAP = 8 * 1024 * 1024;
+const MAX_REDIRECTS = 5;
+
+export interface RegistryClientOptions {
+  /** HTTP instead of HTTPS, for every registry this client talks to (`--plain-http`). */
+  plainHttp?: boolean | undefined;
+  credentials?: CredentialSource | undefined;
+  userAgent?: string | undefined;
+  retry?: Partial<RetryPolicy> | undefined;
+  onEvent?: ((e: RegistryEvent) => void) | undefined;
+  tagPageSize?: number | undefined;
+}
+
+export interface ManifestResult {
+  /** The image manifest that was selected (after platform selection for an index). */
+  descriptor: Descriptor;
+  manifest: ImageManifest;
+  /** Present when the reference named an index (multi-arch). */
+  index?: { descriptor: Descriptor; manifest: ImageIndex; raw: Buffer } | undefined;
+  /** The exact bytes of `manifest`, which hash to `descriptor.digest`. */
+  raw: Buffer;
+}
+
+export interface Signalled { signal?: AbortSignal | undefined }
+
+export interface FetchBlobOptions extends Signalled {
+  /** Called with the number of bytes received so far (cumulative, including `resume.offset`). */
+  onProgress?: ((bytes: number) => void) | undefined;
+  /** Continue a blob whose first `offset` bytes the caller already has (and has fed to `hash`). */
+  resume?: { offset: number; hash: Hash } | undefined;
+}
+
+export interface RegistryClient {
+  ping(registry: string, opts?: Signalled): Promise<void>;
+  getManifest(ref: Reference, opts?: Signalled & { platform?: Platform | undefined }): Promise<ManifestResult>;
+  headManifest(ref: Reference, opts?: Signalled): Promise<{ digest: string; mediaType: string; size: number } | undefined>;
+  listTags(repo: Pick<Reference, 'registry' | 'repository'>, opts?: Signalled): Promise<string[]>;
+  fetchBlob(repo: Pick<Reference, 'registry' | 'repository'>, descriptor: Descriptor, opts?: FetchBlobOptions): Readable;
+  fetchBlobToBuffer(repo: Pick<Reference, 'registry' | 'repository'>, descriptor: Descriptor, opts?: Signalled & { cap?: number }): Promise<Buffer>;
+}
+
+export function defaultPlatform(): Platform {
+  return { os: 'linux', architecture: ociArch(process.arch) };
+}
+
+/** The API host of a registry name (Docker Hub's API is not at docker.io). */
+export function apiHost(registry: string): string {
+  return registry === 'docker.io' || registry === 'index.docker.io' ? 'registry-1.docker.io' : registry;
+}
+
+export function digestOf(bytes: Buffer, algorithm = 'sha256'): string {
+  return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
+}
+
+function hashFor(digest: string): { algorithm: string; hex: string } {
+  const [algorithm = '', hex = ''] = digest.split(':', 2);
+  if (algorithm !== 'sha256' && algorithm !== 'sha512') {
+    throw new KairosImgError('UNSUPPORTED_DIGEST', `digest algorithm "${algorithm}" is not supported`, { details: { digest } });
+  }
+  return { algorithm, hex };
+}
+
+export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
+  const plainHttp = options.plainHttp ?? false;
+  const userAgent = options.userAgent ?? 'kairos-img';
+  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
+  const pageSize = options.tagPageSize ?? 1000;
+  const emit = options.onEvent ?? (() => undefined);
+  const auth = createAuthenticator({ credentials: options.credentials ?? anonymous, plainHttp, userAgent, onEvent: emit });
+  const base = (registry: string): string => `${plainHttp ? 'http' : 'https'}://${apiHost(registry)}`;
+
+  interface Req extends Signalled {
+    registry: string;
+    repository?: string | undefined;
+    method: 'GET' | 'HEAD';
+    url: string;
+    headers?: Record<string, string> | undefined;
+    what: string;
+    tag?: string | undefined;
+    digest?: string | undefined;
+    /** Statuses handed back to the caller instead of becoming errors. */
+    accept?: number[] | undefined;
+  }
+
+  /** One logical request: auth (one 401 round), manual redirects, errors mapped. No retries here. */
+  async function request(req: Req): Promise<HttpResponse> {
+    const scope = req.repository !== undefined ? pullScope(req.repository) : undefined;
+    const origin = new URL(req.url).origin;
+    let url = req.url;
+    let challenged = false;
+    for (let hop = 0; ; hop++) {
+      const sameHost = new URL(url).origin === origin;
+      const headers: Record<string, string> = { 'user-agent': userAgent, ...req.headers };
+      // The registry's Authorization never goes to another host (S3 answers 400 to it; it would leak).
+      const authorization = sameHost ? await auth.header(req.registry, scope, req.signal) : undefined;
+      if (authorization !== undefined) headers.authorization = authorization;
+      const host = new URL(url).host;
+      let res: HttpResponse;
+      try {
+        res = await httpRequest({ url, method: req.method, headers, signal: req.signal });
+      } catch (err) {
+        throw networkFailure(err, { host, registry: req.registry, plainHttp });
+      }
+      if (res.status === 401 && sameHost) {
+        discard(res.body);
+        if (!challenged) {
+          challenged = true;
+          if (await auth.challenge(req.registry, scope, res.headers['www-authenticate'], req.signal)) { hop--; continue; }
+        }
+        throw await auth.unauthorized(req.registry, req.repository, req.signal);
+      }
+      if (res.status >= 300 && res.status < 400 && res.status !== 304) {
+        const location = headerValue(res.headers, 'location');
+        discard(res.body);
+        if (location === undefined) throw new KairosImgError('REGISTRY_ERROR', `${host} answered ${res.status} without a Location`);
+        if (hop >= MAX_REDIRECTS) throw new KairosImgError('REGISTRY_ERROR', `too many redirects for ${req.what}`);
+        const next = new URL(location, url).toString();
+        emit({ type: 'redirect', registry: req.registry, from: host, to: new URL(next).host });
+        url = next;
+        continue;
+      }
+      if ((res.status >= 200 && res.status < 300) || req.accept?.includes(res.status)) return res;
+      throw await responseFailure(res, { registry: req.registry, repository: req.repository, what: req.what, tag: req.tag, digest: req.digest });
+    }
+  }
+
+  function retrying<T>(registry: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return withRetry(fn, {
+      policy, signal,
+      onRetry: (e) => emit({ type: 'retry', registry, attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }),
+    });
+  }
+
+  async function fetchManifestBytes(ref: Reference, selector: string, signal?: AbortSignal): Promise<{ raw: Buffer; contentType: string | undefined; digest: string }> {
+    const what = `${formatReference(ref)}`;
+    return retrying(ref.registry, async () => {
+      const res = await request({
+        registry: ref.registry, repository: ref.repository, method: 'GET', signal,
+        url: `${base(ref.registry)}/v2/${ref.repository}/manifests/${selector}`,
+        headers: { accept: MANIFEST_ACCEPT }, what: `manifest ${selector}`,
+        ...(selector.includes(':') ? { digest: selector } : { tag: selector }),
+      });
+      let raw: Buffer;
+      try {
+        raw = await readCapped(res.body, MANIFEST_CAP, `the manifest of ${what}`);
+      } catch (err) {
+        if (isTransientNetworkError(err)) throw markTransient(err as Error);
+        throw new KairosImgError('MANIFEST_TOO_LARGE', (err as Error).message, { details: { reference: what } });
+      }
+      const isDigest = selector.includes(':');
+      const algorithm = isDigest ? hashFor(selector).algorithm : 'sha256';
+      const digest = digestOf(raw, algorithm);
+      if (isDigest && digest !== selector) {
+        throw digestMismatch(`manifest of ${repositoryName(ref)}`, selector, digest, 'once');
+      }
+      const dcd = headerValue(res.headers, 'docker-content-digest');
+      if (!isDigest && dcd !== undefined && dcd.startsWith('sha256:') && dcd !== digest) {
+        throw digestMismatch(`manifest of ${what}`, dcd, digest, 'once');
+      }
+      return { raw, contentType: headerValue(res.headers, 'content-type'), digest };
+    }, signal);
+  }
+
+  const client: RegistryClient = {
+    async ping(registry, opts = {}) {
+      await retrying(registry, async () => {
+        const res = await request({ registry, method: 'GET', url: `${base(registry)}/v2/`, what: 'ping', signal: opts.signal });
+        discard(res.body);
+      }, opts.signal);
+    },
+
+    async getManifest(ref, opts = {}) {
+      const selector = manifestSelector(ref);
+      const what = formatReference(ref);
+      const first = await fetchManifestBytes(ref, selector, opts.signal);
+      const doc = parseManifestDocument(first.raw, first.contentType, what);
+      const firstDesc: Descriptor = { mediaType: doc.mediaType, digest: first.digest, size: first.raw.length };
+      if (doc.kind === 'manifest') return { descriptor: firstDesc, manifest: doc.manifest, raw: first.raw };
+      const chosen = selectPlatform(doc.manifest, opts.platform ?? defaultPlatform(), what);
+      const child = await fetchManifestBytes(ref, chosen.digest, opts.signal);
+      const childDoc = parseManifestDocument(child.raw, child.contentType ?? chosen.mediaType, `${what} (${chosen.digest})`);
+      if (childDoc.kind !== 'manifest') {
+        throw new KairosImgError('UNSUPPORTED_MEDIA_TYPE', `${what}: the index entry for the platform is itself an index`, { details: { digest: chosen.digest } });
+      }
+      if (child.raw.length !== chosen.size) {
+        throw new KairosImgError('SIZE_MISMATCH', `manifest ${chosen.digest} of ${what} is ${child.raw.length} bytes, the index says ${chosen.size}`, { kind: 'verification' });
+      }
+      return {
+        descriptor: { mediaType: childDoc.mediaType, digest: child.digest, size: child.raw.length, ...(chosen.platform ? { platform: chosen.platform } : {}) },
+        manifest: childDoc.manifest, raw: child.raw,
+        index: { descriptor: firstDesc, manifest: doc.manifest, raw: first.raw },
+      };
+    },
+
+    async headManifest(ref, opts = {}) {
+      const selector = manifestSelector(ref);
+      const found = await retrying(ref.registry, async () => {
+        const res = await request({
+          registry: ref.registry, repository: ref.repository, method: 'HEAD', signal: opts.signal, accept: [404],
+          url: `${base(ref.registry)}/v2/${ref.repository}/manifests/${selector}`, headers: { accept: MANIFEST_ACCEPT },
+          what: `manifest ${selector}`,
+        });
+        discard(res.body);
+        if (res.status === 404) return undefined;
+        return {
+          digest: headerValue(res.headers, 'docker-content-digest'),
+          mediaType: (headerValue(res.headers, 'content-type') ?? '').split(';')[0]?.trim() ?? '',
+          size: Number(headerValue(res.headers, 'content-length') ?? NaN),
+        };
+      }, opts.signal);
+      if (found === undefined) return undefined;
+      if (found.digest !== undefined && kindOfMediaType(found.mediaType) !== undefined && Number.isSafeInteger(found.size)) {
+        return { digest: found.digest, mediaType: found.mediaType, size: found.size };
+      }
+      // Registries may omit Docker-Content-Digest on HEAD: compute it from the bytes.
+      const full = await fetchManifestBytes(ref, selector, opts.signal);
+      const doc = parseManifestDocument(full.raw, full.contentType, formatReference(ref));
+      return { digest: full.digest, mediaType: doc.mediaType, size: full.raw.length };
+    },
+
+    async listTags(repo, opts = {}) {
+      const tags: string[] = [];
+      const seen = new Set<string>();
+      let url: string | undefined = `${base(repo.registry)}/v2/${repo.repository}/tags/list?n=${pageSize}`;
+      const visited = new Set<string>();
+      while (url !== undefined) {
+        if (visited.has(url)) break; // a registry looping its Link header
+        visited.add(url);
+        const pageUrl: string = url;
+        const page = await retrying(repo.registry, async () => {
+          const res = await request({ registry: repo.registry, repository: repo.repository, method: 'GET', url: pageUrl, what: 'tag list', signal: opts.signal });
+          const body = await readCapped(res.body, 16 * 1024 * 1024, 'tag list');
+          let doc: { tags?: unknown };
+          try {
+            doc = JSON.parse(body.toString('utf8')) as { tags?: unknown };
+          } catch {
+            throw new KairosImgError('REGISTRY_ERROR', `${repositoryName(repo)}: the tag list is not valid JSON`);
+          }
+          return { tags: Array.isArray(doc.tags) ? doc.tags.filter((t): t is string => typeof t === 'string') : [], link: res.headers.link };
+        }, opts.signal);
+        for (const t of page.tags) if (!seen.has(t)) { seen.add(t); tags.push(t); }
+        const next = parseLinkNext(page.link);
+        url = next === undefined ? undefined : resolveSameOrigin(pageUrl, next);
+        if (next !== undefined && url === undefined) {
+          emit({ type: 'redirect', registry: repo.registry, from: new URL(pageUrl).host, to: 'another host (tag pagination not followed)' });
+        }
+      }
+      return tags;
+    },
+
+    fetchBlob(repo, descriptor, opts = {}) {
+      return Readable.from(blobChunks(repo, descriptor, opts), { objectMode: false, highWaterMark: 1024 * 1024 });
+    },
+
+    async fetchBlobToBuffer(repo, descriptor, opts = {}) {
+      const cap = opts.cap ?? SMALL_BLOB_CAP;
+      if (descriptor.size > cap) {
+        throw new KairosImgError('BLOB_TOO_LARGE', `blob ${descriptor.digest} is ${descriptor.size} bytes, more than the ${cap}-byte limit for JSON`, { details: { digest: descriptor.digest } });
+      }
+      const chunks: Buffer[] = [];
+      for await (const chunk of client.fetchBlob(repo, descriptor, { signal: opts.signal })) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    },
+  };
+
+  /**
+   * The blob as a chunk sequence: hashed and counted as it goes; on a dropped connection it
+   * resumes with `Range: bytes=N-` (206) or, when the server ignores Range (200), re-reads and
+   * skips the N bytes already delivered. The digest/size check throws at the end, before the
+   * stream ends, so a consumer never sees a clean end of unverified data.
+   */
+  async function* blobChunks(repo: Pick<Reference, 'registry' | 'repository'>, desc: Descriptor, opts: FetchBlobOptions): AsyncGenerator<Buffer> {
+    const { algorithm } = hashFor(desc.digest);
+    const hash = opts.resume?.hash ?? createHash(algorithm);
+    let pos = opts.resume?.offset ?? 0;
+    const url = `${base(repo.registry)}/v2/${repo.repository}/blobs/${desc.digest}`;
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await request({
+          registry: repo.registry, repository: repo.repository, method: 'GET', url, signal: opts.signal,
+          headers: pos > 0 ? { range: `bytes=${pos}-` } : {}, what: `blob ${desc.digest}`, digest: desc.digest,
+        });
+        let skip = 0;
+        if (pos > 0) {
+          const range = /^bytes (\d+)-/.exec(headerValue(res.headers, 'content-range') ?? '');
+          const resumed = res.status === 206 && range !== null && Number(range[1]) === pos;
+          if (!resumed) skip = pos;
+          emit({ type: 'resume', registry: repo.registry, digest: desc.digest, offset: pos, restarted: !resumed });
+        }
+        for await (const c of res.body as AsyncIterable<Buffer>) {
+          let chunk = c;
+          if (skip > 0) {
+            if (chunk.length <= skip) { skip -= chunk.length; continue; }
+            chunk = chunk.subarray(skip);
+            skip = 0;
+          }
+          pos += chunk.length;
+          if (pos > desc.size) throw sizeMismatch(desc, `more than ${desc.size}`);
+          hash.update(chunk);
+          opts.onProgress?.(pos);
+          yield chunk;
+        }
+        if (pos < desc.size) {
+          throw markTransient(Object.assign(new Error(`blob ${desc.digest} ended after ${pos} of ${desc.size} bytes`), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+        }
+        break;
+      } catch (err) {
+        opts.signal?.throwIfAborted();
+        const e = err instanceof KairosImgError ? err : networkFailure(err, { host: new URL(url).host, registry: repo.registry, plainHttp });
+        const retryable = transientInfo(e) !== undefined || transientInfo(err) !== undefined || isTransientNetworkError(err);
+        const delay = Math.max(transientInfo(e)?.retryAfterMs ?? 0, backoffDelay(attempt, policy));
+        if (!retryable || attempt + 1 >= policy.attempts || Date.now() - started + delay > policy.maxElapsedMs) throw e;
+        emit({ type: 'retry', registry: repo.registry, attempt: attempt + 1, delayMs: delay, reason: e instanceof Error ? e.message : String(e) });
+        await sleep(delay, undefined, opts.signal ? { signal: opts.signal } : undefined);
+      }
+    }
+    const actual = `${algorithm}:${hash.digest('hex')}`;
+    if (actual !== desc.digest) throw digestMismatch(`blob ${desc.digest} of ${repositoryName(repo)}`, desc.digest, actual, 'whole');
+  }
+
+  return client;
+}
+
+function sizeMismatch(desc: Descriptor, got: string): KairosImgError {
+  return new KairosImgError('SIZE_MISMATCH', `blob ${desc.digest} is ${got} bytes; its descriptor says ${desc.size}`, {
+    kind: 'operational', hint: 'the registry served different content than the manifest names; nothing from it was kept',
+    details: { digest: desc.digest, expectedSize: desc.size },
+  });
+}
+
+function digestMismatch(what: string, expected: string, actual: string, _scope: 'once' | 'whole'): KairosImgError {
+  return new KairosImgError('DIGEST_MISMATCH', `${what} does not match its digest: expected ${expected}, got ${actual}`, {
+    kind: 'operational', hint: 'the registry (or something between) served corrupted content; nothing from it was kept',
+    details: { expected, actual },
+  });
+}

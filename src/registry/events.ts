@@ -1,0 +1,6 @@
+/** Events for verbose logs (auth, retry, redirect, resume). Never carry secrets. */
+export type RegistryEvent =
+  | { type: 'auth'; registry: string; message: string }
+  | { type: 'retry'; registry: string; attempt: number; delayMs: number; reason: string }
+  | { type: 'redirect'; registry: string; from: string; to: string }
+  | { type: 'resume'; registry: string; digest: string; offset: number; restarted: boolean };
