@@ -299,3 +299,33 @@ describe('classifyTag', () => {
     expect(classifyTag(parseTag(tag))).toBe(cls);
   });
 });
+
+describe('formatTag(parseTag(x)) === x over generated tags of every shape', () => {
+  const versions = ['v0.0.1', 'v1.10.0', 'v2.4.2', 'v3.0.0-rc10', 'v2.0.0-alpha.3', 'v12.34.56-beta1'];
+  const k3s = ['', '-k3sv1.26.1-k3s1', '-k3sv1.9.10-k3s12'];
+  const lines = ['', '22.04-core-amd64-generic-', 'leap-15.5-standard-arm64-rpi4-', '3.19-core-arm64-rpi3-'];
+  const cases: string[] = [];
+  for (const line of lines) {
+    for (const version of versions) {
+      for (const k of k3s) {
+        if (line.includes('-core-') && k !== '') continue;
+        if (line.includes('-standard-') && k === '') continue;
+        for (const artifact of ['', line === '' ? '.img' : '-img']) cases.push(`${line}${version}${k}${artifact}`);
+      }
+    }
+  }
+
+  it(`${cases.length} tags`, () => {
+    expect(cases.length).toBeGreaterThan(60);
+    for (const tag of cases) {
+      const parsed = parseTag(tag);
+      expect(parsed.kind, tag).not.toBe('noise');
+      expect(formatTag(parsed), tag).toBe(tag);
+      expect(parsed.raw).toBe(tag);
+      if (parsed.kind !== 'noise') {
+        expect(parsed.version.includes('-'), tag).toBe(parsed.kind === 'prerelease');
+        expect(parsed.artifact, tag).toBe(tag.endsWith('img'));
+      }
+    }
+  });
+});
