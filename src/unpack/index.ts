@@ -1,0 +1,11 @@
+export { unpackImage, unpackTarStreams } from './unpack-image.js';
+export type { LayerInput, UnpackOptions, UnpackProgress, UnpackReport, TarStreamSource, UnpackTarStreamsOptions } from './unpack-image.js';
+export { applyLayer } from './apply-layer.js';
+export type { ApplyLayerOptions, LayerStats } from './apply-layer.js';
+export { layerToTarStream } from './decompress.js';
+export type { LayerToTarOptions, ZstdDecoder } from './decompress.js';
+export { stageDir } from './atomic-dir.js';
+export type { StagedDir } from './atomic-dir.js';
+export { createRootWriter } from './root-writer.js';
+export type { RootWriter } from './root-writer.js';
+export { compressionOfMediaType, detectFormat, isLayerMediaType } from './layer-format.js';
