@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import { formatReference } from '../../reference/reference.js';
+import { resolveImage } from '../resolve-target.js';
+import type { CommandResult } from '../render.js';
+import type { CommandSpec } from '../command.js';
+import { imageOptions, type ImageOptions } from '../image-options.js';
+
+export const resolveCommand: CommandSpec = {
+  register(program: Command, run) {
+    imageOptions(
+      program
+        .command('resolve')
+        .argument('<image...>', '<flavor> <variant>, or a full image reference')
+        .description('print the full image reference for a flavor and variant (offline when --version, and --k3s for standard, are given)')
+        .option('--artifact', 'name the Raspberry Pi disk-image artifact instead of the OS image'),
+    )
+      .addHelpText('after', [
+        '',
+        'Examples:',
+        '  kairos-img resolve ubuntu-22-lts standard --version v1.5.1 --k3s v1.26.1+k3s1',
+        '  kairos-img resolve ubuntu-22-lts core --version v2.4.3 --arch amd64',
+        '  kairos-img resolve opensuse core --registry 127.0.0.1:5000 --plain-http   # newest release, asks the registry',
+      ].join('\n'))
+      .action(run(async (ctx, args, opts: ImageOptions & { artifact?: boolean }): Promise<CommandResult> => {
+        const r = await resolveImage(ctx, args, { ...opts, kind: opts.artifact === true ? 'artifact' : 'image', usage: 'kairos-img resolve <flavor> <variant> | <reference>' });
+        const reference = formatReference(r.reference);
+        const data = {
+          reference,
+          registry: r.reference.registry,
+          repository: r.reference.repository,
+          tag: r.reference.tag ?? null,
+          digest: r.reference.digest ?? null,
+          ...(r.catalog === undefined ? {} : {
+            flavor: r.catalog.flavor, variant: r.catalog.variant, version: r.catalog.version, k3s: r.catalog.k3s ?? null,
+            arch: r.catalog.arch, model: r.catalog.model, era: r.catalog.era, kind: r.catalog.kind,
+            image: formatReference(r.catalog.image),
+            pin: r.catalog.pin === undefined ? null : { os: r.catalog.pin.os, release: r.catalog.pin.release },
+            discovered: r.catalog.discovered,
+          }),
+        };
+        return { data, human: () => reference, outputs: { reference } };
+      }));
+  },
+};

@@ -1,0 +1,93 @@
+/** What every command receives: global options resolved against the environment, the abort signal, output streams. */
+import os from 'node:os';
+import path from 'node:path';
+import { normalizeRegistryHost } from '../reference/reference.js';
+import { makeStyle, useColor, type Style } from './render.js';
+
+export type ProgressMode = 'tty' | 'plain' | 'verbose' | 'silent';
+
+export interface GlobalOptions {
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  debug?: boolean;
+  registry?: string;
+  plainHttp?: boolean;
+  cacheDir?: string;
+}
+
+export interface CliContext {
+  readonly env: NodeJS.ProcessEnv;
+  readonly signal: AbortSignal;
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+  readonly debug: boolean;
+  /** `--registry` / KAIROS_IMG_REGISTRY: replaces the catalog registry (quay.io). */
+  readonly registry: string | undefined;
+  readonly plainHttp: boolean;
+  readonly cacheDir: string;
+  readonly hostArch: string;
+  readonly progress: ProgressMode;
+  readonly style: Style;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  /** A line for a person, on stderr; silent under --quiet. */
+  note(line: string): void;
+}
+
+export interface Io {
+  env: NodeJS.ProcessEnv;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  signal: AbortSignal;
+}
+
+export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
+  const explicit = env['KAIROS_IMG_CACHE'];
+  if (explicit !== undefined && explicit !== '') return path.resolve(explicit);
+  const xdg = env['XDG_CACHE_HOME'];
+  if (xdg !== undefined && xdg !== '') return path.join(xdg, 'kairos-img');
+  return path.join(env['HOME'] ?? os.homedir(), '.cache', 'kairos-img');
+}
+
+function truthy(v: string | undefined): boolean {
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+}
+
+export function hostArch(): string {
+  return process.arch === 'x64' ? 'amd64' : process.arch;
+}
+
+export function createContext(opts: GlobalOptions, io: Io): CliContext {
+  const env = io.env;
+  const json = opts.json === true;
+  const quiet = opts.quiet === true;
+  const verbose = opts.verbose === true;
+  const registryRaw = opts.registry ?? (env['KAIROS_IMG_REGISTRY'] === '' ? undefined : env['KAIROS_IMG_REGISTRY']);
+  const registry = registryRaw === undefined ? undefined : normalizeRegistryHost(registryRaw);
+  const plainHttp = opts.plainHttp === true || truthy(env['KAIROS_IMG_PLAIN_HTTP']);
+  const errTTY = io.stderr.isTTY === true;
+  const ci = truthy(env['CI']);
+  const progress: ProgressMode = verbose ? 'verbose' : quiet ? 'silent' : !errTTY || ci ? 'plain' : 'tty';
+  const style = makeStyle(useColor(env, io.stdout.isTTY === true));
+  return {
+    env,
+    signal: io.signal,
+    json,
+    quiet,
+    verbose,
+    debug: opts.debug === true,
+    registry,
+    plainHttp,
+    cacheDir: opts.cacheDir === undefined ? defaultCacheDir(env) : path.resolve(opts.cacheDir),
+    hostArch: hostArch(),
+    progress,
+    style,
+    stdout: io.stdout,
+    stderr: io.stderr,
+    note: (line) => {
+      if (!quiet) io.stderr.write(`${line}\n`);
+    },
+  };
+}
