@@ -8,7 +8,7 @@
 export function parseLinkNext(header: string | string[] | undefined): string | undefined {
   if (header === undefined) return undefined;
   const all = Array.isArray(header) ? header.join(', ') : header;
-  const re = /<([^>]*)>((?:\s*;\s*[^;,]+(?:=(?:"[^"]*"|[^;,]*))?)*)/g;
+  const re = /<([^>]*)>((?:\s*;\s*[^;,=\s]+(?:\s*=\s*(?:"[^"]*"|[^;,]*))?)*)/g;
   for (let m = re.exec(all); m !== null; m = re.exec(all)) {
     const params = m[2] ?? '';
     const rel = /;\s*rel\s*=\s*(?:"([^"]*)"|([^;,\s]+))/i.exec(params);
