@@ -123,7 +123,10 @@ export async function sandbox(): Promise<Sandbox> {
   await fsp.mkdir(outside);
   const sentinel = join(outside, 'sentinel');
   await fsp.writeFile(sentinel, 'do not touch\n', { mode: 0o644 });
+  // Fixed times, so a write into the directory (which would update its mtime) is detectable.
+  await fsp.utimes(outside, 1_000_000, 1_000_000);
   const before = await fsp.stat(sentinel);
+  const outsideBefore = await fsp.stat(outside);
   return {
     base,
     root,
@@ -138,6 +141,10 @@ export async function sandbox(): Promise<Sandbox> {
       const content = await fsp.readFile(sentinel, 'utf8');
       if (!after.isFile() || content !== 'do not touch\n' || (after.mode & 0o7777) !== 0o644 || after.mtimeMs !== before.mtimeMs || after.nlink !== 1) {
         throw new Error('the sentinel outside the root was modified');
+      }
+      const o = await fsp.lstat(outside);
+      if (!o.isDirectory() || o.mode !== outsideBefore.mode || o.mtimeMs !== outsideBefore.mtimeMs || o.uid !== outsideBefore.uid) {
+        throw new Error('the directory outside the root was modified');
       }
     },
     cleanup: () => fsp.rm(base, { recursive: true, force: true }),
