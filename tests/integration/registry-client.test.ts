@@ -128,14 +128,22 @@ describe('anonymous registry', () => {
       });
       expect(res.status).toBe(201);
     }
-    const proxy = await startFaultProxy({ upstream: env.registry });
+    // distribution 2.8 ignores `n` on tag lists (pagination arrived in 3.0; quay.io paginates), so a
+    // thin proxy pages the real registry's list the way distribution 3 does: sorted, `last`/`n`,
+    // Link relative on odd pages and absolute on even ones (both forms occur in the wild).
+    const pager = await startTagPager(env.registry);
     try {
       const paged = createRegistryClient({ plainHttp: true, tagPageSize: 20, retry: fast });
-      const tags = await paged.listTags({ registry: proxy.address, repository: repo });
-      expect([...tags].sort()).toEqual(want);
-      expect(proxy.requests.filter((r) => r.path.includes('/tags/list')).length).toBe(6);
+      const tags = await paged.listTags({ registry: pager.address, repository: repo });
+      expect(tags).toEqual(want);
+      expect(pager.requests).toHaveLength(6);
+      expect(pager.requests.every((r) => /[?&]n=20(&|$)/.test(r))).toBe(true);
+      // A Link to another host is not followed (the token would go with it).
+      pager.foreignAfter = 1;
+      const partial = await paged.listTags({ registry: pager.address, repository: repo });
+      expect(partial).toEqual(want.slice(0, 20));
     } finally {
-      await proxy.close();
+      await pager.close();
     }
   });
 
@@ -167,6 +175,40 @@ describe('anonymous registry', () => {
     expect(tls.hint).toContain('--plain-http');
   });
 });
+
+interface TagPager { address: string; requests: string[]; foreignAfter: number | undefined; close(): Promise<void> }
+
+async function startTagPager(upstream: string): Promise<TagPager> {
+  const { createServer } = await import('node:http');
+  const state: TagPager = { address: '', requests: [], foreignAfter: undefined, close: async () => undefined };
+  let page = 0;
+  const server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      state.requests.push(`${url.pathname}${url.search}`);
+      const up = await fetch(`http://${upstream}${url.pathname}`);
+      const doc = (await up.json()) as { name: string; tags: string[] };
+      const n = Number(url.searchParams.get('n') ?? 1000);
+      const last = url.searchParams.get('last');
+      const sorted = [...doc.tags].sort();
+      const rest = last === null ? sorted : sorted.filter((t) => t > last);
+      const slice = rest.slice(0, n);
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (rest.length > n) {
+        page++;
+        const next = `${url.pathname}?last=${encodeURIComponent(slice[slice.length - 1] ?? '')}&n=${n}`;
+        if (state.foreignAfter !== undefined) headers.link = `<http://127.0.0.2:1${next}>; rel="next"`;
+        else headers.link = page % 2 === 1 ? `<${next}>; rel="next"` : `<http://${state.address}${next}>; rel="next"`;
+      }
+      res.writeHead(200, headers).end(JSON.stringify({ name: doc.name, tags: slice }));
+    })().catch(() => res.writeHead(500).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address();
+  state.address = `127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
+  state.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  return state;
+}
 
 async function tokenStats(): Promise<number> {
   const res = await fetch(`http://${env.tokenServer}/stats`);
