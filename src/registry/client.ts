@@ -176,11 +176,11 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       const algorithm = isDigest ? hashFor(selector).algorithm : 'sha256';
       const digest = digestOf(raw, algorithm);
       if (isDigest && digest !== selector) {
-        throw digestMismatch(`manifest of ${repositoryName(ref)}`, selector, digest, 'once');
+        throw digestMismatch(`manifest of ${repositoryName(ref)}`, selector, digest);
       }
       const dcd = headerValue(res.headers, 'docker-content-digest');
       if (!isDigest && dcd !== undefined && dcd.startsWith('sha256:') && dcd !== digest) {
-        throw digestMismatch(`manifest of ${what}`, dcd, digest, 'once');
+        throw digestMismatch(`manifest of ${what}`, dcd, digest);
       }
       return { raw, contentType: headerValue(res.headers, 'content-type'), digest };
     }, signal);
@@ -341,7 +341,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       }
     }
     const actual = `${algorithm}:${hash.digest('hex')}`;
-    if (actual !== desc.digest) throw digestMismatch(`blob ${desc.digest} of ${repositoryName(repo)}`, desc.digest, actual, 'whole');
+    if (actual !== desc.digest) throw digestMismatch(`blob ${desc.digest} of ${repositoryName(repo)}`, desc.digest, actual);
   }
 
   return client;
@@ -354,7 +354,7 @@ function sizeMismatch(desc: Descriptor, got: string): KairosImgError {
   });
 }
 
-function digestMismatch(what: string, expected: string, actual: string, _scope: 'once' | 'whole'): KairosImgError {
+function digestMismatch(what: string, expected: string, actual: string): KairosImgError {
   return new KairosImgError('DIGEST_MISMATCH', `${what} does not match its digest: expected ${expected}, got ${actual}`, {
     kind: 'operational', hint: 'the registry (or something between) served corrupted content; nothing from it was kept',
     details: { expected, actual },
