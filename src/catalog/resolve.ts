@@ -239,7 +239,10 @@ export function resolveImage(catalog: Catalog, req: ImageRequest): ResolvedImage
 export interface TagSearch {
   era: Era;
   repository: Reference;
+  /** Accepts this flavor's tags of the era's naming that are releases of it (range, pin and existence checked). */
   match: (tag: string) => { version: string; k3s?: string | undefined } | undefined;
+  /** Accepts tags shaped like this flavor's, whatever the version (for listings). */
+  matchShape: (tag: string) => boolean;
 }
 
 /**
@@ -272,6 +275,7 @@ export function tagSearches(catalog: Catalog, req: Omit<ImageRequest, 'version'>
       out.push({
         era,
         repository,
+        matchShape: (tag) => matcher(tag)?.version !== undefined,
         match: (tag) => {
           const m = matcher(tag);
           if (m?.version === undefined || !isKairosVersion(m.version)) return undefined;

@@ -1,6 +1,8 @@
 import type { CommandSpec } from '../command.js';
 import { flavorsCommand } from './flavors.js';
 import { resolveCommand } from './resolve.js';
+import { tagsCommand } from './tags.js';
+import { pullCommand } from './pull.js';
 
 /** Every command of the CLI, in the order `--help` lists them. */
-export const commands: readonly CommandSpec[] = [flavorsCommand, resolveCommand];
+export const commands: readonly CommandSpec[] = [flavorsCommand, resolveCommand, tagsCommand, pullCommand];

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { formatReference } from '../../reference/reference.js';
 import { resolveImage } from '../resolve-target.js';
 import type { CommandResult } from '../render.js';
+import { createClient, tagSource } from '../../tasks/registry.js';
 import type { CommandSpec } from '../command.js';
 import { imageOptions, type ImageOptions } from '../image-options.js';
 
@@ -22,7 +23,8 @@ export const resolveCommand: CommandSpec = {
         '  kairos-img resolve opensuse core --registry 127.0.0.1:5000 --plain-http   # newest release, asks the registry',
       ].join('\n'))
       .action(run(async (ctx, args, opts: ImageOptions & { artifact?: boolean }): Promise<CommandResult> => {
-        const r = await resolveImage(ctx, args, { ...opts, kind: opts.artifact === true ? 'artifact' : 'image', usage: 'kairos-img resolve <flavor> <variant> | <reference>' });
+        const r = await resolveImage(ctx, args, { ...opts, kind: opts.artifact === true ? 'artifact' : 'image', usage: 'kairos-img resolve <flavor> <variant> | <reference>',
+          tags: tagSource(createClient({ plainHttp: ctx.plainHttp, env: ctx.env, log: ctx.verbose ? (l) => ctx.stderr.write(`${l}\n`) : undefined })) });
         const reference = formatReference(r.reference);
         const data = {
           reference,

@@ -1,0 +1,68 @@
+import type { Command } from 'commander';
+import { createClient } from '../../tasks/registry.js';
+import { parseDestination, pullTasks, summarize, type PullContext, type PullSummary } from '../../tasks/pull.js';
+import { runTasks } from '../../tasks/runner.js';
+import { formatBytes, type CommandResult } from '../render.js';
+import { parseTarget } from '../target.js';
+import { imageOptions, type ImageOptions } from '../image-options.js';
+import { rewriteRegistry } from '../../reference/reference.js';
+import { usageError } from '../../errors.js';
+import type { CommandSpec } from '../command.js';
+
+const USAGE = 'kairos-img pull <flavor> <variant> | <reference> [--to oci:DIR[:TAG]]';
+
+export const pullCommand: CommandSpec = {
+  register(program: Command, run) {
+    imageOptions(
+      program
+        .command('pull')
+        .argument('<image...>', '<flavor> <variant>, or a full image reference')
+        .description('pull an image daemonless into the cache, and optionally into an OCI layout')
+        .option('--to <dest>', 'oci:DIR[:TAG] writes an OCI image layout (skopeo/umoci read it); default: the cache only')
+        .option('--concurrency <n>', 'layers fetched at once', '3'),
+    )
+      .addHelpText('after', [
+        '',
+        'Examples:',
+        '  kairos-img pull ubuntu-22-lts standard',
+        '  kairos-img pull opensuse core --version v1.4.0 --to oci:./core-opensuse',
+        '  kairos-img pull quay.io/kairos/core-alpine-arm-rpi:v1.1.7 --arch arm64',
+      ].join('\n'))
+      .action(run(async (ctx, args, opts: ImageOptions & { to?: string; concurrency: string }): Promise<CommandResult<PullSummary>> => {
+        const to = parseDestination(opts.to);
+        const concurrency = Number(opts.concurrency);
+        if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16) {
+          throw usageError('BAD_OPTION', `--concurrency ${opts.concurrency} is not a number from 1 to 16`);
+        }
+        const target = parseTarget(args, { usage: USAGE });
+        if (target.kind === 'reference') {
+          for (const flag of ['version', 'k3s', 'model'] as const) {
+            if (opts[flag] !== undefined) throw usageError('CONFLICTING_OPTIONS', `--${flag} applies to <flavor> <variant>, not to a full reference`);
+          }
+        }
+        const log = ctx.verbose ? (l: string): void => { ctx.stderr.write(`${l}\n`); } : undefined;
+        const client = createClient({ plainHttp: ctx.plainHttp, env: ctx.env, log });
+        const image = target.kind === 'reference'
+          ? { reference: rewriteRegistry(target.reference.tag === undefined && target.reference.digest === undefined ? { ...target.reference, tag: 'latest' } : target.reference, 'quay.io', ctx.registry) }
+          : { flavor: target.flavor, variant: target.variant, version: opts.version, k3s: opts.k3s, model: opts.model };
+        const common = {
+          image, to, concurrency, registry: ctx.registry, plainHttp: ctx.plainHttp, arch: opts.arch, cacheDir: ctx.cacheDir,
+          signal: ctx.signal, progress: ctx.progress, stderr: ctx.stderr as NodeJS.WriteStream, env: ctx.env, log, hostArch: ctx.hostArch, client,
+        };
+        const done = await runTasks<PullContext>(pullTasks(common), { client }, { mode: ctx.progress, stderr: common.stderr, signal: ctx.signal });
+        const data = summarize(done, ctx.cacheDir);
+        const outputs: Record<string, string> = { reference: data.reference, digest: data.digest };
+        if (data.layout !== undefined) outputs['path'] = data.layout.dir;
+        return {
+          data,
+          outputs,
+          human: (d, style) => [
+            `${d.reference}`,
+            `${style.dim('digest:')}   ${d.digest}${d.indexDigest === undefined ? '' : ` ${style.dim(`(index ${d.indexDigest})`)}`}`,
+            `${style.dim('platform:')} ${d.platform}, ${d.layers} layers, ${formatBytes(d.size)} (${d.fetched} blobs fetched, ${d.cached} cached)`,
+            d.layout === undefined ? `${style.dim('cache:')}    ${d.cache}` : `${style.dim('layout:')}   oci:${d.layout.dir}:${d.layout.tag}`,
+          ].join('\n'),
+        };
+      }));
+  },
+};

@@ -1,0 +1,222 @@
+/**
+ * Daemonless pull as a task list: resolve → manifest → layers (bytes, total, rate) → write.
+ * The same composition backs the CLI (`kairos-img pull`) and the library (`pull()`).
+ */
+import path from 'node:path';
+import type { ListrTask } from 'listr2';
+import { usageError } from '../errors.js';
+import { formatReference, withDigest, type Reference } from '../reference/reference.js';
+import { formatPlatform, type ManifestResult, type Platform, type RegistryClient } from '../registry/index.js';
+import { exportLayout, openStore, pullImage, type ExportLayoutResult, type PullImageResult } from '../store/index.js';
+import { createClient, tagSource } from './registry.js';
+import { resolve, type Resolution } from './resolve.js';
+import { runTasks, throttle, transferText, type ProgressMode } from './runner.js';
+import type { ImageKind } from '../catalog/resolve.js';
+
+/** What to pull: a full reference, or a flavor and variant the catalog names. */
+export type ImageSpec =
+  | { reference: Reference }
+  | { flavor: string; variant: string; version?: string | undefined; k3s?: string | undefined; model?: string | undefined; kind?: ImageKind };
+
+export type PullDestination = { kind: 'cache' } | { kind: 'oci'; dir: string; tag?: string | undefined };
+
+export interface CommonOptions {
+  /** Replaces quay.io (mirrors, the local registry). */
+  registry?: string | undefined;
+  plainHttp?: boolean | undefined;
+  arch?: string | undefined;
+  cacheDir: string;
+  signal?: AbortSignal | undefined;
+  progress?: ProgressMode | undefined;
+  stderr?: NodeJS.WriteStream | undefined;
+  env?: NodeJS.ProcessEnv | undefined;
+  /** Verbose log lines. */
+  log?: ((line: string) => void) | undefined;
+  hostArch?: string | undefined;
+  client?: RegistryClient | undefined;
+}
+
+export interface PullOptions extends CommonOptions {
+  image: ImageSpec;
+  to?: PullDestination | undefined;
+  concurrency?: number | undefined;
+}
+
+export interface PullSummary {
+  reference: string;
+  digest: string;
+  mediaType: string;
+  indexDigest?: string | undefined;
+  platform: string;
+  layers: number;
+  size: number;
+  fetched: number;
+  cached: number;
+  cache: string;
+  resolution?: Resolution | undefined;
+  layout?: (ExportLayoutResult & { tag: string }) | undefined;
+}
+
+export interface PullContext {
+  client: RegistryClient;
+  reference?: Reference;
+  resolution?: Resolution;
+  platform?: Platform;
+  manifest?: ManifestResult;
+  result?: PullImageResult;
+  layout?: ExportLayoutResult & { tag: string };
+}
+
+/** `oci:DIR` or `oci:DIR:TAG`; anything else is a usage error naming the accepted forms. */
+export function parseDestination(text: string | undefined): PullDestination {
+  if (text === undefined || text === 'cache') return { kind: 'cache' };
+  if (text.startsWith('oci:')) {
+    const rest = text.slice(4);
+    const m = /^(.*[^:]):([\w][\w.-]{0,127})$/.exec(rest);
+    const dir = m !== null && !(m[2] ?? '').includes('/') ? (m[1] ?? '') : rest;
+    const tag = m !== null && dir !== rest ? m[2] : undefined;
+    if (dir === '') throw usageError('BAD_DESTINATION', `--to ${text}: the directory is missing`, 'use --to oci:DIR or --to oci:DIR:TAG');
+    return { kind: 'oci', dir: path.resolve(dir), tag };
+  }
+  throw usageError('BAD_DESTINATION', `unknown destination "${text}"`, 'use --to oci:DIR[:TAG], --to docker, or leave --to out to fill the cache only');
+}
+
+export function platformFor(arch: string | undefined, hostArch: string): Platform {
+  return { os: 'linux', architecture: arch ?? hostArch };
+}
+
+/** Resolution and manifest: the first tasks of every image command. */
+export function resolveTasks(opts: CommonOptions & { image: ImageSpec }): Array<ListrTask<PullContext>> {
+  const hostArch = opts.hostArch ?? (process.arch === 'x64' ? 'amd64' : process.arch);
+  return [
+    {
+      title: 'Resolve the image',
+      task: async (ctx, task) => {
+        if ('reference' in opts.image) {
+          ctx.reference = opts.image.reference;
+          ctx.platform = platformFor(opts.arch, hostArch);
+        } else {
+          const r = await resolve({
+            ...opts.image,
+            arch: opts.arch,
+            registry: opts.registry,
+            hostArch,
+            tags: tagSource(ctx.client),
+            signal: opts.signal,
+          });
+          ctx.resolution = r;
+          ctx.reference = r.reference;
+          ctx.platform = platformFor(r.arch, hostArch);
+        }
+        task.title = `Resolved ${formatReference(ctx.reference)}`;
+      },
+    },
+    {
+      title: 'Fetch the manifest',
+      task: async (ctx, task) => {
+        if (ctx.reference === undefined) throw new Error('no reference');
+        ctx.manifest = await ctx.client.getManifest(ctx.reference, { platform: ctx.platform, signal: opts.signal });
+        const p = ctx.manifest.descriptor.platform ?? ctx.platform;
+        task.title = `Manifest ${ctx.manifest.descriptor.digest.slice(0, 19)}… (${ctx.manifest.manifest.layers.length} layers${p === undefined ? '' : `, ${formatPlatform(p)}`})`;
+      },
+    },
+  ];
+}
+
+export function pullTasks(opts: PullOptions): Array<ListrTask<PullContext>> {
+  const plain = opts.progress !== 'tty';
+  return [
+    ...resolveTasks(opts),
+    {
+      title: 'Fetch layers',
+      task: async (ctx, task) => {
+        const m = ctx.manifest;
+        const ref = ctx.reference;
+        if (m === undefined || ref === undefined) throw new Error('no manifest');
+        const store = await openStore({ root: opts.cacheDir });
+        const started = Date.now();
+        const progress = new Map<string, (bytes: number, total: number) => void>();
+        const done = new Map<string, { resolve: (cached: boolean) => void; reject: (e: unknown) => void; promise: Promise<boolean> }>();
+        for (const l of m.manifest.layers) {
+          let res!: (cached: boolean) => void;
+          let rej!: (e: unknown) => void;
+          const promise = new Promise<boolean>((a, b) => { res = a; rej = b; });
+          promise.catch(() => undefined);
+          done.set(l.digest, { resolve: res, reject: rej, promise });
+        }
+        const pulling = pullImage({
+          client: ctx.client,
+          store,
+          // Pinned to the digest just fetched: the layers belong to exactly that manifest.
+          ref: ref.digest === undefined ? ref : withDigest(ref, m.descriptor.digest),
+          platform: ctx.platform,
+          concurrency: opts.concurrency,
+          signal: opts.signal,
+          onLayerProgress: (digest, bytes, total) => progress.get(digest)?.(bytes, total),
+          onEvent: (e) => {
+            if (e.type === 'blob-cached' || e.type === 'blob-fetched') done.get(e.digest)?.resolve(e.type === 'blob-cached');
+            if (e.type === 'blob-retry') opts.log?.(`retrying ${e.digest.slice(0, 19)}: ${e.reason}`);
+          },
+        });
+        pulling.catch((e: unknown) => { for (const d of done.values()) d.reject(e); });
+        ctx.result = undefined;
+        const sub = task.newListr<PullContext>(
+          m.manifest.layers.map((l, i) => ({
+            title: `Layer ${i + 1}/${m.manifest.layers.length} ${l.digest.slice(7, 19)} (${(l.size / 1048576).toFixed(1)} MiB)`,
+            task: async (_c, t) => {
+              const show = throttle(plain ? 5000 : 150, (bytes: number, total: number) => { t.output = transferText(bytes, total, started); });
+              progress.set(l.digest, show);
+              const cached = await done.get(l.digest)?.promise;
+              t.title = `${t.title ?? ''}${cached === true ? ' cached' : ''}`;
+            },
+          })),
+          { concurrent: true, exitOnError: true, rendererOptions: { collapseSubtasks: false } as never },
+        );
+        const [result] = await Promise.all([pulling, sub.run(ctx)]);
+        ctx.result = result;
+        task.title = `Fetched ${result.fetched} blobs, ${result.cached} already cached (${((Date.now() - started) / 1000).toFixed(1)} s)`;
+      },
+    },
+    ...(opts.to?.kind === 'oci'
+      ? [{
+          title: 'Write the OCI layout',
+          task: async (ctx: PullContext, task: { title: string | undefined }) => {
+            const to = opts.to;
+            if (to?.kind !== 'oci' || ctx.result === undefined || ctx.reference === undefined) return;
+            const tag = to.tag ?? ctx.reference.tag ?? 'latest';
+            const store = await openStore({ root: opts.cacheDir });
+            const out = await exportLayout({ store, dir: to.dir, refName: tag, manifestDigest: ctx.result.digest, signal: opts.signal });
+            ctx.layout = { ...out, tag };
+            task.title = `Wrote oci:${to.dir}:${tag}${out.converted ? ' (converted to OCI media types)' : ''}`;
+          },
+        } satisfies ListrTask<PullContext>]
+      : []),
+  ];
+}
+
+export function summarize(ctx: PullContext, cacheDir: string): PullSummary {
+  const r = ctx.result;
+  if (r === undefined || ctx.reference === undefined) throw new Error('pull did not complete');
+  const p = ctx.manifest?.descriptor.platform ?? ctx.platform;
+  return {
+    reference: formatReference(ctx.reference),
+    digest: r.digest,
+    mediaType: r.mediaType,
+    indexDigest: r.indexDigest,
+    platform: p === undefined ? 'unknown' : formatPlatform(p),
+    layers: r.layers.length,
+    size: r.layers.reduce((a, l) => a + l.size, 0),
+    fetched: r.fetched,
+    cached: r.cached,
+    cache: cacheDir,
+    resolution: ctx.resolution,
+    layout: ctx.layout,
+  };
+}
+
+/** Library entry point: pull an image into the cache (and optionally an OCI layout). */
+export async function pull(opts: PullOptions): Promise<PullSummary> {
+  const client = opts.client ?? createClient({ plainHttp: opts.plainHttp, env: opts.env, log: opts.log });
+  const ctx = await runTasks<PullContext>(pullTasks(opts), { client }, { mode: opts.progress ?? 'silent', stderr: opts.stderr, signal: opts.signal });
+  return summarize(ctx, opts.cacheDir);
+}
