@@ -6,7 +6,7 @@
  */
 import { KairosImgError, isAbortError } from '../errors.js';
 import { formatReference, type Reference } from '../reference/reference.js';
-import type { RegistryClient } from '../registry/client.js';
+import type { ManifestResult, RegistryClient } from '../registry/client.js';
 import type { RegistryEvent } from '../registry/events.js';
 import type { Descriptor, ImageManifest, Platform } from '../registry/media-types.js';
 import type { Store } from './layout.js';
@@ -21,6 +21,8 @@ export interface PullImageOptions {
   /** Bytes of one layer received so far (cumulative) and its total size. */
   onLayerProgress?: ((digest: string, bytes: number, total: number) => void) | undefined;
   onEvent?: ((e: PullEvent) => void) | undefined;
+  /** The manifest already fetched for `ref` (by an earlier task): saves a second request. */
+  manifest?: ManifestResult | undefined;
 }
 
 export type PullEvent =
@@ -52,7 +54,7 @@ export async function pullImage(opts: PullImageOptions): Promise<PullImageResult
   const emit = opts.onEvent ?? (() => undefined);
   const repo = { registry: ref.registry, repository: ref.repository };
 
-  const m = await client.getManifest(ref, { platform: opts.platform, signal });
+  const m = opts.manifest ?? (await client.getManifest(ref, { platform: opts.platform, signal }));
   emit({ type: 'manifest', reference: formatReference(ref), digest: m.descriptor.digest, mediaType: m.descriptor.mediaType, platform: m.descriptor.platform });
 
   let fetched = 0;

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { ListrTask } from 'listr2';
 import { usageError } from '../errors.js';
-import { formatReference, withDigest, type Reference } from '../reference/reference.js';
+import { formatReference, type Reference } from '../reference/reference.js';
 import { formatPlatform, type ManifestResult, type Platform, type RegistryClient } from '../registry/index.js';
 import { exportLayout, openStore, pullImage, type ExportLayoutResult, type PullImageResult } from '../store/index.js';
 import { createClient, tagSource } from './registry.js';
@@ -147,8 +147,8 @@ export function pullTasks(opts: PullOptions): Array<ListrTask<PullContext>> {
         const pulling = pullImage({
           client: ctx.client,
           store,
-          // Pinned to the digest just fetched: the layers belong to exactly that manifest.
-          ref: ref.digest === undefined ? ref : withDigest(ref, m.descriptor.digest),
+          ref,
+          manifest: m,
           platform: ctx.platform,
           concurrency: opts.concurrency,
           signal: opts.signal,

@@ -113,7 +113,7 @@ describe('seed', () => {
   });
 
   it('has the v1 demo tags', () => {
-    for (const t of ['v1.4.0', 'v1.5.0', 'v1.6.0-rc1', 'latest']) record(`kairos/core-opensuse:${t}`);
+    for (const t of ['v1.3.2', 'v1.4.0', 'v1.5.0-rc1', 'latest']) record(`kairos/core-opensuse:${t}`);
     const k3s: Record<string, string> = {
       'v1.4.0-k3sv1.25.5-k3s1': 'v1.25.5+k3s1',
       'v1.4.0-k3sv1.26.0-k3s1': 'v1.26.0+k3s1',
@@ -124,26 +124,26 @@ describe('seed', () => {
       const r = record(`kairos/kairos-opensuse:${tag}`);
       expect([r.facts.k3s, r.facts.version, r.facts.variant]).toEqual([version, tag.split('-')[0], 'standard']);
     }
-    expect(record('kairos/core-opensuse:latest').digest).toBe(record('kairos/core-opensuse:v1.5.0').digest);
+    expect(record('kairos/core-opensuse:latest').digest).toBe(record('kairos/core-opensuse:v1.4.0').digest);
   });
 });
 
 describe('media types, arches and layers (skopeo inspect)', () => {
-  it('core-opensuse:v1.4.0 is an OCI amd64 image with two gzip layers', async () => {
-    const raw = await inspectRaw({ ref: `${registry}/kairos/core-opensuse:v1.4.0` });
+  it('core-opensuse:v1.3.2 is an OCI amd64 image with two gzip layers', async () => {
+    const raw = await inspectRaw({ ref: `${registry}/kairos/core-opensuse:v1.3.2` });
     expect(raw.mediaType).toBe(MediaType.ociManifest);
     expect(raw.config?.mediaType).toBe(MediaType.ociConfig);
     expect(raw.layers?.map((l) => l.mediaType)).toEqual([MediaType.ociLayerGzip, MediaType.ociLayerGzip]);
-    const info = await skopeoInspect(`${registry}/kairos/core-opensuse:v1.4.0`);
+    const info = await skopeoInspect(`${registry}/kairos/core-opensuse:v1.3.2`);
     expect([info.Architecture, info.Os, info.Layers.length]).toEqual(['amd64', 'linux', 2]);
   });
 
-  it('core-opensuse:v1.5.0 is an OCI index of amd64 and arm64', async () => {
-    const raw = await inspectRaw({ ref: `${registry}/kairos/core-opensuse:v1.5.0` });
+  it('core-opensuse:v1.4.0 is an OCI index of amd64 and arm64', async () => {
+    const raw = await inspectRaw({ ref: `${registry}/kairos/core-opensuse:v1.4.0` });
     expect(raw.mediaType).toBe(MediaType.ociIndex);
     expect(raw.manifests?.map((m) => `${m.platform.os}/${m.platform.architecture}`)).toEqual(['linux/amd64', 'linux/arm64']);
-    expect((await skopeoInspect(`${registry}/kairos/core-opensuse:v1.5.0`, 'arm64')).Architecture).toBe('arm64');
-    expect((await skopeoInspect(`${registry}/kairos/core-opensuse:v1.5.0`, 'amd64')).Architecture).toBe('amd64');
+    expect((await skopeoInspect(`${registry}/kairos/core-opensuse:v1.4.0`, 'arm64')).Architecture).toBe('arm64');
+    expect((await skopeoInspect(`${registry}/kairos/core-opensuse:v1.4.0`, 'amd64')).Architecture).toBe('amd64');
   });
 
   it('kairos-opensuse standard images are Docker schema 2 with three layers', async () => {
@@ -178,9 +178,9 @@ describe('media types, arches and layers (skopeo inspect)', () => {
     expect(scratch.layers).toHaveLength(1);
   });
 
-  it('the noise tags are there: branch, git hash, cosign signature of the v1.5.0 index', async () => {
+  it('the noise tags are there: branch, git hash, cosign signature of the v1.4.0 index', async () => {
     const sig = records.find((r) => r.repository === 'kairos/core-opensuse' && r.tag.endsWith('.sig'));
-    expect(sig?.tag).toBe(`${record('kairos/core-opensuse:v1.5.0').digest.replace(':', '-')}.sig`);
+    expect(sig?.tag).toBe(`${record('kairos/core-opensuse:v1.4.0').digest.replace(':', '-')}.sig`);
     const raw = await inspectRaw({ ref: sig!.ref });
     expect(raw.layers?.[0]?.mediaType).toBe('application/vnd.dev.cosign.simplesigning.v1+json');
     record('kairos/core-opensuse:master');
@@ -222,9 +222,9 @@ describe('umoci unpack --rootless of the built layouts', () => {
   });
 
   it('v1 core: /etc/os-release is the Kairos file, the base file pins Leap 15.4, the package cache is whited out', async () => {
-    const rootfs = await umociUnpack(record('kairos/core-opensuse:v1.4.0').layoutDir, 'v1');
+    const rootfs = await umociUnpack(record('kairos/core-opensuse:v1.3.2').layoutDir, 'v1');
     const osRelease = await readFile(path.join(rootfs, 'etc/os-release'), 'utf8');
-    expect(osRelease).toMatch(/^IMAGE_LABEL="v1.4.0"$/m);
+    expect(osRelease).toMatch(/^IMAGE_LABEL="v1.3.2"$/m);
     expect(osRelease).toMatch(/^IMAGE_REPO="quay.io\/kairos\/core-opensuse"$/m);
     expect(osRelease).toMatch(/^FLAVOR="opensuse"$/m);
     expect(osRelease).not.toMatch(/KAIROS_/);
