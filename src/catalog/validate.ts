@@ -4,6 +4,7 @@
  * Hand-written: the schema is small and the messages must name catalog keys, which generic
  * schema libraries word in their own terms.
  */
+import { Collector, describe, isObj, type Obj } from './collector.js';
 import { isKairosVersion, compareVersions } from './versions.js';
 import { placeholdersOf, TEMPLATE_PLACEHOLDERS } from './template.js';
 import type { Catalog, Era, Existence, Flavor, Pin, RefTemplate, VariantInfo, VersionRange } from './types.js';
@@ -13,71 +14,8 @@ export interface ValidationResult {
   errors: string[];
 }
 
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-class Collector {
-  readonly errors: string[] = [];
-  add(path: string, problem: string): void {
-    this.errors.push(`${path}: ${problem}`);
-  }
-  str(o: Obj, key: string, path: string, opts: { optional?: boolean; pattern?: RegExp } = {}): string | undefined {
-    const v = o[key];
-    if (v === undefined || v === null) {
-      if (opts.optional !== true) this.add(`${path}.${key}`, 'is required');
-      return undefined;
-    }
-    if (typeof v !== 'string' && typeof v !== 'number') {
-      this.add(`${path}.${key}`, `must be a string, got ${describe(v)}`);
-      return undefined;
-    }
-    const s = String(v);
-    if (opts.pattern !== undefined && !opts.pattern.test(s)) {
-      this.add(`${path}.${key}`, `"${s}" does not match ${opts.pattern.source}`);
-      return undefined;
-    }
-    return s;
-  }
-  strList(o: Obj, key: string, path: string, allowed?: readonly string[]): string[] | undefined {
-    const v = o[key];
-    if (v === undefined) return undefined;
-    if (!Array.isArray(v) || v.length === 0) {
-      this.add(`${path}.${key}`, 'must be a non-empty list');
-      return undefined;
-    }
-    const out: string[] = [];
-    v.forEach((item, i) => {
-      if (typeof item !== 'string') this.add(`${path}.${key}[${i}]`, `must be a string, got ${describe(item)}`);
-      else if (allowed !== undefined && !allowed.includes(item)) {
-        this.add(`${path}.${key}[${i}]`, `unknown value "${item}"; expected one of ${allowed.join(', ')}`);
-      } else out.push(item);
-    });
-    return out;
-  }
-  list(o: Obj, key: string, path: string): unknown[] {
-    const v = o[key];
-    if (!Array.isArray(v)) {
-      this.add(`${path}.${key}`, v === undefined ? 'is required' : `must be a list, got ${describe(v)}`);
-      return [];
-    }
-    return v;
-  }
-  obj(o: Obj, key: string, path: string): Obj | undefined {
-    const v = o[key];
-    if (!isObj(v)) {
-      this.add(`${path}.${key}`, v === undefined ? 'is required' : `must be a mapping, got ${describe(v)}`);
-      return undefined;
-    }
-    return v;
-  }
-  unknownKeys(o: Obj, known: readonly string[], path: string): void {
-    for (const k of Object.keys(o)) {
-      if (!known.includes(k)) this.add(`${path}.${k}`, `unknown key; expected one of ${known.join(', ')}`);
-    }
-  }
+/** The shared collector plus Kairos version ranges. */
+class CatalogCollector extends Collector {
   range(o: Obj, path: string): VersionRange {
     const from = this.version(o, 'from', path);
     const until = this.version(o, 'until', path);
@@ -97,15 +35,9 @@ class Collector {
   }
 }
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  return typeof v === 'object' ? 'a mapping' : `${typeof v} ${JSON.stringify(v)}`;
-}
-
 const NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
-function template(c: Collector, o: Obj, path: string, allowed: readonly string[]): RefTemplate | undefined {
+function template(c: CatalogCollector, o: Obj, path: string, allowed: readonly string[]): RefTemplate | undefined {
   const repository = c.str(o, 'repository', path);
   const tag = c.str(o, 'tag', path);
   c.unknownKeys(o, ['repository', 'tag'], path);
@@ -118,7 +50,7 @@ function template(c: Collector, o: Obj, path: string, allowed: readonly string[]
   return repository !== undefined && tag !== undefined ? { repository, tag } : undefined;
 }
 
-function templatesPerVariant(c: Collector, o: Obj, key: string, path: string, variants: readonly string[], allowed: readonly string[]): Record<string, RefTemplate> {
+function templatesPerVariant(c: CatalogCollector, o: Obj, key: string, path: string, variants: readonly string[], allowed: readonly string[]): Record<string, RefTemplate> {
   const out: Record<string, RefTemplate> = {};
   const m = c.obj(o, key, path);
   if (m === undefined) return out;
@@ -135,7 +67,7 @@ function templatesPerVariant(c: Collector, o: Obj, key: string, path: string, va
 }
 
 export function validateCatalog(doc: unknown, source: string): ValidationResult {
-  const c = new Collector();
+  const c = new CatalogCollector();
   if (!isObj(doc)) return { errors: [`(top level): must be a mapping, got ${describe(doc)}`] };
   const root = '';
   const at = (k: string): string => (root === '' ? k : `${root}.${k}`);
