@@ -4,7 +4,7 @@ export type { RegistryClient, RegistryClientOptions, ManifestResult, FetchBlobOp
 export { dockerConfigCredentials, staticCredentials, anonymous, dockerConfigPath, findAuthEntry, helperFor } from './credentials.js';
 export type { CredentialSource, CredentialLookup, Credentials, DockerConfig } from './credentials.js';
 export type { RegistryEvent } from './events.js';
-export { MediaType, MANIFEST_ACCEPT, selectPlatform, formatPlatform, ociArch, kindOfMediaType } from './media-types.js';
+export { MediaType, MANIFEST_ACCEPT, selectPlatform, formatPlatform, ociArch, kindOfMediaType, parseManifestDocument } from './media-types.js';
 export type { Descriptor, ImageManifest, ImageIndex, Platform } from './media-types.js';
 export { DEFAULT_RETRY } from './retry.js';
 export type { RetryPolicy } from './retry.js';

@@ -9,7 +9,7 @@ import { formatReference, type Reference } from '../reference/reference.js';
 import { formatPlatform, type ManifestResult, type Platform, type RegistryClient } from '../registry/index.js';
 import { exportLayout, openStore, pullImage, type ExportLayoutResult, type PullImageResult } from '../store/index.js';
 import { createClient, tagSource } from './registry.js';
-import { resolve, type Resolution } from './resolve.js';
+import { resolve, resolutionFacts, type Resolution, type ResolutionFacts } from './resolve.js';
 import { runTasks, throttle, transferText, type ProgressMode } from './runner.js';
 import type { ImageKind } from '../catalog/resolve.js';
 
@@ -53,7 +53,7 @@ export interface PullSummary {
   fetched: number;
   cached: number;
   cache: string;
-  resolution?: Resolution | undefined;
+  resolution?: ResolutionFacts | undefined;
   layout?: (ExportLayoutResult & { tag: string }) | undefined;
 }
 
@@ -209,7 +209,7 @@ export function summarize(ctx: PullContext, cacheDir: string): PullSummary {
     fetched: r.fetched,
     cached: r.cached,
     cache: cacheDir,
-    resolution: ctx.resolution,
+    resolution: ctx.resolution === undefined ? undefined : resolutionFacts(ctx.resolution),
     layout: ctx.layout,
   };
 }

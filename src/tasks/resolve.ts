@@ -86,3 +86,23 @@ export async function resolve(opts: ResolveOptions): Promise<Resolution> {
     details: { repositories: asked },
   });
 }
+
+/** The facts of a resolution worth reporting (JSON output, library results). */
+export interface ResolutionFacts {
+  flavor: string;
+  variant: string;
+  version: string;
+  k3s: string | null;
+  arch: string;
+  model: string;
+  era: string;
+  discovered: boolean;
+  pin: { os: string; release: string | null } | null;
+}
+
+export function resolutionFacts(r: Resolution): ResolutionFacts {
+  return {
+    flavor: r.flavor, variant: r.variant, version: r.version, k3s: r.k3s ?? null, arch: r.arch, model: r.model, era: r.era,
+    discovered: r.discovered, pin: r.pin === undefined ? null : { os: r.pin.os, release: r.pin.release },
+  };
+}

@@ -3,6 +3,7 @@ import { flavorsCommand } from './flavors.js';
 import { resolveCommand } from './resolve.js';
 import { tagsCommand } from './tags.js';
 import { pullCommand } from './pull.js';
+import { unpackCommand } from './unpack.js';
 
 /** Every command of the CLI, in the order `--help` lists them. */
-export const commands: readonly CommandSpec[] = [flavorsCommand, resolveCommand, tagsCommand, pullCommand];
+export const commands: readonly CommandSpec[] = [flavorsCommand, resolveCommand, tagsCommand, pullCommand, unpackCommand];

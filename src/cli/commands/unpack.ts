@@ -1,0 +1,68 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { unpackTasks, summarizeUnpack, type UnpackContext, type UnpackSummary } from '../../tasks/unpack.js';
+import { runTasks } from '../../tasks/runner.js';
+import { formatBytes, type CommandResult } from '../render.js';
+import { parseTarget } from '../target.js';
+import { imageOptions, type ImageOptions } from '../image-options.js';
+import { rewriteRegistry } from '../../reference/reference.js';
+import { usageError } from '../../errors.js';
+import type { CommandSpec } from '../command.js';
+
+const USAGE = 'kairos-img unpack <flavor> <variant> <dir> | <reference> <dir>';
+
+export const unpackCommand: CommandSpec = {
+  register(program: Command, run) {
+    imageOptions(
+      program
+        .command('unpack')
+        .argument('<image-and-dir...>', '<flavor> <variant> <dir>, or <reference> <dir>')
+        .description('unpack an image\'s root filesystem into a directory: verified, safe against hostile layers, atomic')
+        .option('--force', 'replace a non-empty <dir> (atomically)')
+        .option('--refresh', 'ask the registry for the tag even when the cache has it'),
+    )
+      .addHelpText('after', [
+        '',
+        'Examples:',
+        '  kairos-img unpack alpine-opensuse-leap core ./rootfs',
+        '  kairos-img unpack opensuse core ./rootfs --version v1.4.0 --force',
+        '  kairos-img unpack quay.io/kairos/core-ubuntu-22-lts:v1.5.0 ./rootfs --json',
+      ].join('\n'))
+      .action(run(async (ctx, args, opts: ImageOptions & { force?: boolean; refresh?: boolean }): Promise<CommandResult<UnpackSummary>> => {
+        const dirArg = args[args.length - 1];
+        if (args.length < 2 || dirArg === undefined) throw usageError('MISSING_ARGUMENT', 'name the image and the directory to unpack into', `usage: ${USAGE}`);
+        const dir = path.resolve(dirArg);
+        const target = parseTarget(args.slice(0, -1), { usage: USAGE });
+        if (target.kind === 'reference') {
+          for (const flag of ['version', 'k3s', 'model'] as const) {
+            if (opts[flag] !== undefined) throw usageError('CONFLICTING_OPTIONS', `--${flag} applies to <flavor> <variant>, not to a full reference`);
+          }
+        }
+        const log = ctx.verbose ? (l: string): void => { ctx.stderr.write(`${l}\n`); } : undefined;
+        const image = target.kind === 'reference'
+          ? { reference: rewriteRegistry(target.reference.tag === undefined && target.reference.digest === undefined ? { ...target.reference, tag: 'latest' } : target.reference, 'quay.io', ctx.registry) }
+          : { flavor: target.flavor, variant: target.variant, version: opts.version, k3s: opts.k3s, model: opts.model };
+        const stderr = ctx.stderr as NodeJS.WriteStream;
+        const tasks = unpackTasks({
+          image, dir, force: opts.force, refresh: opts.refresh, registry: ctx.registry, plainHttp: ctx.plainHttp, arch: opts.arch,
+          cacheDir: ctx.cacheDir, signal: ctx.signal, progress: ctx.progress, stderr, env: ctx.env, log, hostArch: ctx.hostArch,
+        });
+        const done = await runTasks<UnpackContext>(tasks, { client: undefined }, { mode: ctx.progress, stderr, signal: ctx.signal });
+        const data = summarizeUnpack(done);
+        return {
+          data,
+          outputs: { reference: data.reference, digest: data.digest, path: data.dir },
+          human: (d, style) => {
+            const skipped = d.skipped.owners + d.skipped.devices + d.skipped.xattrs;
+            return [
+              `${d.dir}`,
+              `${style.dim('image:')}   ${d.reference} ${style.dim(`(${d.digest.slice(0, 19)}…, ${d.platform}${d.fromCache ? ', from the cache' : ''})`)}`,
+              `${style.dim('content:')} ${d.entries} entries: ${d.files} files, ${d.dirs} directories, ${d.symlinks} symlinks, ${d.hardlinks} hardlinks, ${formatBytes(d.bytes)}; ${d.whiteouts} whiteouts applied`,
+              ...(skipped > 0 ? [`${style.dim('skipped:')} ${d.skipped.owners} owners, ${d.skipped.devices} device nodes, ${d.skipped.xattrs} xattrs (run as root to keep them)`] : []),
+              ...d.warnings.slice(0, 5).map((w) => `${style.dim('warning:')} ${w}`),
+            ].join('\n');
+          },
+        };
+      }));
+  },
+};

@@ -1,0 +1,69 @@
+/**
+ * Layers for the unpack engine, from the cache or the registry. A cached layer is read from the
+ * cache. The first missing layer streams from the registry straight into the unpacker while a tee
+ * writes it into the cache; later layers are downloaded whole into the cache when the unpacker opens
+ * them ahead of use (it opens layer N+1 while applying N), so the network overlaps the disk.
+ * Every byte is digest-verified on the way (the client's verifying stream; the cache re-checks).
+ */
+import { PassThrough, type Readable } from 'node:stream';
+import type { Descriptor, RegistryClient } from '../registry/index.js';
+import type { Store } from '../store/index.js';
+import type { LayerInput } from '../unpack/index.js';
+import type { Reference } from '../reference/reference.js';
+
+export interface LayerSourceOptions {
+  client: RegistryClient | undefined;
+  store: Store;
+  repo: Pick<Reference, 'registry' | 'repository'>;
+  layers: readonly Descriptor[];
+  /** Compressed bytes received so far for a layer (network only). */
+  onDownload?: ((index: number, bytes: number, total: number) => void) | undefined;
+}
+
+/** Splits one stream into two with shared backpressure; an error or early close of either ends both. */
+function tee(src: Readable): [PassThrough, PassThrough] {
+  const a = new PassThrough({ highWaterMark: 1 << 20 });
+  const b = new PassThrough({ highWaterMark: 1 << 20 });
+  src.pipe(a);
+  src.pipe(b);
+  const fail = (e: unknown): void => {
+    const err = e instanceof Error ? e : new Error(String(e));
+    a.destroy(err);
+    b.destroy(err);
+    src.destroy(err);
+  };
+  src.once('error', fail);
+  for (const s of [a, b]) {
+    s.once('close', () => {
+      if (!s.writableFinished) fail(new Error('the consumer of a layer stopped early'));
+    });
+  }
+  return [a, b];
+}
+
+export function layerInputs(opts: LayerSourceOptions): LayerInput[] {
+  let streamed = false;
+  return opts.layers.map((desc, index) => ({
+    digest: desc.digest,
+    size: desc.size,
+    mediaType: desc.mediaType,
+    async open(signal: AbortSignal): Promise<Readable> {
+      if (await opts.store.has(desc.digest)) return opts.store.openBlob(desc.digest);
+      const client = opts.client;
+      if (client === undefined) throw new Error(`layer ${desc.digest} is not cached and no registry client was given`);
+      const fetch = (): Readable => client.fetchBlob(opts.repo, desc, {
+        signal,
+        onProgress: (bytes) => opts.onDownload?.(index, bytes, desc.size),
+      });
+      if (!streamed) {
+        streamed = true;
+        const [toUnpack, toCache] = tee(fetch());
+        // The cache write finishes (or fails) with the stream; its failure reaches the unpacker through the tee.
+        opts.store.writeBlob(desc, toCache, { signal, preverified: true }).catch((e: unknown) => toUnpack.destroy(e instanceof Error ? e : new Error(String(e))));
+        return toUnpack;
+      }
+      await opts.store.writeBlob(desc, fetch(), { signal, preverified: true });
+      return opts.store.openBlob(desc.digest);
+    },
+  }));
+}
