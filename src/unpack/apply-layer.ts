@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
 import tar from 'tar-stream';
 import { interrupted, isAbortError, KairosImgError } from '../errors.js';
-import { ancestorsOf, baseName, nameProblem, normalizeEntryName, parentOf } from './entry-path.js';
+import { baseName, nameProblem, normalizeEntryName, parentOf } from './entry-path.js';
 import {
   childSurvivesOpaque,
   entryKindOf,
@@ -115,15 +115,16 @@ export async function applyLayer(opts: ApplyLayerOptions): Promise<LayerStats> {
   const layerPaths = new Set<string>();
   const warnCounts = new Map<string, number>();
   let compressedBytes = 0;
+  let reportedBytes = -1; // progress is reported once per blob chunk read, not per entry
 
   const warn = (kind: string, text: string): void => {
     const n = (warnCounts.get(kind) ?? 0) + 1;
     warnCounts.set(kind, n);
     if (n === 1 && stats.warnings.length < MAX_WARNINGS) stats.warnings.push(`${label}: ${text}`);
   };
+  // Ancestor-closed: stop at the first ancestor already recorded.
   const markLayer = (path: string): void => {
-    layerPaths.add(path);
-    for (const a of ancestorsOf(path)) layerPaths.add(a);
+    for (let p = path; p !== '' && !layerPaths.has(p); p = parentOf(p)) layerPaths.add(p);
   };
 
   signal?.throwIfAborted();
@@ -335,7 +336,10 @@ export async function applyLayer(opts: ApplyLayerOptions): Promise<LayerStats> {
         }
       }
       if (meta.xattrs.length > 0 && kind !== 'hardlink') await applyXattrs(path, meta);
-      opts.onProgress?.({ bytes: compressedBytes, entries: stats.entries });
+      if (opts.onProgress && compressedBytes !== reportedBytes) {
+        reportedBytes = compressedBytes;
+        opts.onProgress({ bytes: compressedBytes, entries: stats.entries });
+      }
     }
     await feeding;
   } catch (e) {

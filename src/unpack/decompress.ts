@@ -1,8 +1,9 @@
 /**
  * A (possibly compressed) layer blob → an uncompressed tar stream. gzip through node:zlib (inflate
  * runs on the libuv threadpool, off the main thread); zstd through the `zstd` binary when present
- * (another process, so the second core decompresses while this one writes files — see the report in
- * the commit history for the measurement against fzstd) and fzstd (pure JS) otherwise.
+ * and fzstd (pure JS, on the main thread) otherwise. Measured here on a 100 MiB tar (32 MB at
+ * level 3): `zstd -dc` through execa 0.46–0.55 s, fzstd 2.0–2.9 s — and the binary runs in another
+ * process, so the second core decompresses while this one writes files.
  */
 import { once } from 'node:events';
 import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';

@@ -3,8 +3,6 @@
  * replaces or creates what is on disk, and which lower-layer content a whiteout or opaque marker
  * removes. The I/O edge (apply-layer.ts) asks these questions and performs the answers.
  */
-import { isWithin } from './entry-path.js';
-
 export type EntryKind = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char-device' | 'block-device' | 'fifo';
 
 /** tar-stream's header type → what we create; undefined for types with no filesystem meaning. */
@@ -120,11 +118,4 @@ export function whiteoutAction(target: string, existing: ExistingKind, layerPath
  */
 export function childSurvivesOpaque(childPath: string, layerPaths: LayerPaths): boolean {
   return layerPaths.has(childPath);
-}
-
-/** Keys under `base` (inclusive) — used to forget cached facts about a removed subtree. */
-export function keysWithin(keys: Iterable<string>, base: string): string[] {
-  const out: string[] = [];
-  for (const k of keys) if (isWithin(k, base)) out.push(k);
-  return out;
 }

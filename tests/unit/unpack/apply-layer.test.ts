@@ -217,6 +217,21 @@ describe('layer semantics', () => {
     expect(read('lib/b')).toBe('new B\n');
   });
 
+  it('a `./` entry sets the root directory`s mode and time', async () => {
+    await unpackEntries([{ path: './', type: 'dir', mode: 0o750, mtime: T2, raw: true }, f('a')]);
+    expect(lst('.').mode & 0o777).toBe(0o750);
+    expect(lst('.').mtime.getTime()).toBe(T2.getTime());
+  });
+
+  it('progress reports reach the blob size of each layer', async () => {
+    const l1 = await tarLayer([f('big', 'x'.repeat(1_000_000))], GZ);
+    const l2 = await tarLayer([f('small')], TAR);
+    const last = new Map<number, number>();
+    await unpackImage({ dir, layers: [l1, l2], onProgress: (p) => last.set(p.layer, p.bytes) });
+    expect(last.get(0)).toBe(l1.size);
+    expect(last.get(1)).toBe(l2.size);
+  });
+
   it('implicit parent directories are created', async () => {
     await unpackEntries([{ path: 'no/parents/here', type: 'file', content: 'x', raw: true }]);
     expect(read('no/parents/here')).toBe('x');

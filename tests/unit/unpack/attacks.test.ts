@@ -165,6 +165,9 @@ describe('symlinks', () => {
 
   it('a symlink loop fails clearly and leaves nothing behind', async () => {
     await expectRefused(unpack([symlink('l1', 'l2'), symlink('l2', 'l1'), file('l1/x')]), 'UNPACK_SYMLINK_LOOP');
+    // `etc -> /etc` inside the root is a loop, as it is in a chroot — never the host's /etc.
+    await expectRefused(unpack([symlink('etc', '/etc'), file('etc/kimg-loop-test')]), 'UNPACK_SYMLINK_LOOP');
+    expect(fs.existsSync('/etc/kimg-loop-test')).toBe(false);
     expect(fs.readdirSync(sb.root)).toEqual([]);
     await sb.assertOutsideUntouched();
   });
