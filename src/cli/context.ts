@@ -1,7 +1,7 @@
 /** What every command receives: global options resolved against the environment, the abort signal, output streams. */
-import os from 'node:os';
 import path from 'node:path';
 import { normalizeRegistryHost } from '../reference/reference.js';
+import { defaultCacheDir } from '../store/layout.js';
 import { makeStyle, useColor, type Style } from './render.js';
 
 export type ProgressMode = 'tty' | 'plain' | 'verbose' | 'silent';
@@ -41,14 +41,6 @@ export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   signal: AbortSignal;
-}
-
-export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
-  const explicit = env['KAIROS_IMG_CACHE'];
-  if (explicit !== undefined && explicit !== '') return path.resolve(explicit);
-  const xdg = env['XDG_CACHE_HOME'];
-  if (xdg !== undefined && xdg !== '') return path.join(xdg, 'kairos-img');
-  return path.join(env['HOME'] ?? os.homedir(), '.cache', 'kairos-img');
 }
 
 function truthy(v: string | undefined): boolean {

@@ -1,0 +1,38 @@
+/**
+ * kairos-img as a library: the same operations as the CLI, as typed functions that return data
+ * and take an AbortSignal. Nothing here prints; progress goes to `stderr` only when asked.
+ *
+ *   import { resolve, pull, unpack } from 'kairos-img';
+ *   const r = await resolve({ flavor: 'ubuntu-22-lts', variant: 'standard', version: 'v1.5.1', k3s: 'v1.26.1+k3s1' });
+ */
+export { KairosImgError, ExitCode, exitCodeOf, redact } from './errors.js';
+export type { ErrorKind } from './errors.js';
+
+export { parseReference, formatReference, rewriteRegistry, repositoryName } from './reference/reference.js';
+export type { Reference } from './reference/reference.js';
+
+export { loadCatalog, parseCatalog } from './catalog/load.js';
+export { resolveImage as resolveOffline, tagSearches, nearestName } from './catalog/resolve.js';
+export type { ImageRequest, ResolvedImage, ImageKind } from './catalog/resolve.js';
+export { buildMatrix } from './catalog/matrix.js';
+export type { Matrix, MatrixRow } from './catalog/matrix.js';
+export type { Catalog, Flavor, Era, Pin } from './catalog/types.js';
+
+export { resolve, resolutionFacts } from './tasks/resolve.js';
+export type { ResolveOptions, Resolution, ResolutionFacts, TagSource } from './tasks/resolve.js';
+export { pull } from './tasks/pull.js';
+export type { PullOptions, PullSummary, ImageSpec, PullDestination } from './tasks/pull.js';
+export { unpack } from './tasks/unpack.js';
+export type { UnpackOptions, UnpackSummary } from './tasks/unpack.js';
+export { listTags } from './tasks/tags.js';
+export type { TagListing, TagRow, ListTagsOptions } from './tasks/tags.js';
+export { createClient, tagSource } from './tasks/registry.js';
+
+export { createRegistryClient, dockerConfigCredentials, staticCredentials, anonymous } from './registry/index.js';
+export type { RegistryClient, RegistryClientOptions, CredentialSource, Descriptor, ImageManifest, ImageIndex, Platform } from './registry/index.js';
+export { openStore, exportLayout, pullImage } from './store/index.js';
+export type { Store } from './store/index.js';
+export { unpackImage, unpackTarStreams } from './unpack/index.js';
+export type { UnpackReport, LayerInput } from './unpack/index.js';
+
+export * as policy from './policy/index.js';
