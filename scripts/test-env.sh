@@ -84,7 +84,7 @@ owned_pid() { # name expected-cmdline-fragment -> prints pid, status 0 if ours a
 launch() { # name logfile cmd...
   local name="$1" logfile="$2"
   shift 2
-  setsid "$@" </dev/null >>"$logfile" 2>&1 &
+  setsid "$@" </dev/null >>"$logfile" 2>&1 9>&- &
   echo $! >"$RUN_DIR/$name.pid"
 }
 
