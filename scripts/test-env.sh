@@ -285,9 +285,9 @@ print_exports() {
 
 # Concurrent `start`s (several test runs at once) and `stop`s serialise on one lock.
 with_lock() {
-  mkdir -p "$ENV_DIR"
-  exec 9>"$ENV_DIR/.lock"
-  flock -w 600 9 || die "another test-env.sh holds $ENV_DIR/.lock for too long"
+  mkdir -p "$RUN_DIR"
+  exec 9>"$RUN_DIR/env.lock"
+  flock -w 600 9 || die "another test-env.sh holds $RUN_DIR/env.lock for too long"
 }
 
 cmd_start() {
