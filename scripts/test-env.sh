@@ -15,13 +15,15 @@
 # Environment:
 #   KIMG_TEST_ENV_DIR        state directory (default /tmp/kairos-img-test-env)
 #   KIMG_TEST_ENV_PORT_BASE  first port (default 5000); lets a second environment run beside the first
-#   KIMG_TOKEN_TTL           token lifetime in seconds (default 300)
+#   KIMG_TOKEN_TTL           token lifetime in seconds (default 300); when set and different from the
+#                            running token server's, that server is restarted with it
 set -euo pipefail
 
 readonly SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly ENV_DIR="${KIMG_TEST_ENV_DIR:-/tmp/kairos-img-test-env}"
 readonly PORT_BASE="${KIMG_TEST_ENV_PORT_BASE:-5000}"
 readonly TOKEN_TTL="${KIMG_TOKEN_TTL:-300}"
+[[ $TOKEN_TTL =~ ^[1-9][0-9]*$ ]] || { echo "test-env: KIMG_TOKEN_TTL must be a positive number of seconds" >&2; exit 2; }
 readonly HOST=127.0.0.1
 readonly PORT_ANON=$((PORT_BASE))
 readonly PORT_BASIC=$((PORT_BASE + 1))
@@ -227,9 +229,14 @@ start_registry() { # name port
 start_token_server() {
   local name=token-server script="$SCRIPT_DIR/token-server.mjs" pid
   if pid="$(owned_pid "$name" "$script")"; then
-    wait_until "$name" 15 "$pid" token_server_up
-    log "$name already running (pid $pid) on $HOST:$PORT_TOKEN_SERVER"
-    return 0
+    # Without an explicit KIMG_TOKEN_TTL, keep the running server (and its TTL, which `env` reports).
+    if [[ -z ${KIMG_TOKEN_TTL:-} || "$(cat "$RUN_DIR/token-ttl" 2>/dev/null)" == "$TOKEN_TTL" ]]; then
+      wait_until "$name" 15 "$pid" token_server_up
+      log "$name already running (pid $pid) on $HOST:$PORT_TOKEN_SERVER"
+      return 0
+    fi
+    log "$name runs with another token TTL; restarting it with ${TOKEN_TTL}s"
+    stop_one "$name" "$script"
   fi
   port_busy "$PORT_TOKEN_SERVER" && die "port $HOST:$PORT_TOKEN_SERVER is taken by a process this environment did not start"
   # Credentials go through the environment, not argv, so `ps` does not show them.
@@ -238,6 +245,7 @@ start_token_server() {
     --listen "$HOST:$PORT_TOKEN_SERVER" --key "$ENV_DIR/token/key.pem" --cert "$ENV_DIR/token/cert.pem" \
     --issuer "$TOKEN_ISSUER" --service "$TOKEN_SERVICE"
   pid="$(<"$RUN_DIR/$name.pid")"
+  echo "$TOKEN_TTL" >"$RUN_DIR/token-ttl"
   wait_until "$name" 15 "$pid" token_server_up
   log "$name started (pid $pid) on $HOST:$PORT_TOKEN_SERVER"
 }
@@ -279,7 +287,7 @@ print_exports() {
   emit KIMG_TOKEN_SERVER "$HOST:$PORT_TOKEN_SERVER"
   emit KIMG_TOKEN_USER "$TOKEN_USER"
   emit KIMG_TOKEN_PASS "$TOKEN_PASS"
-  emit KIMG_TOKEN_TTL "$TOKEN_TTL"
+  emit KIMG_TOKEN_TTL "$(cat "$RUN_DIR/token-ttl" 2>/dev/null || echo "$TOKEN_TTL")"
   emit DOCKER_HOST "unix://$DOCKER_SOCK"
 }
 
