@@ -68,7 +68,14 @@ describe('fault proxy without faults', () => {
   it('forwards uploads, keeping the registry Location on the proxy', async () => {
     const start = await fetch(`http://${proxy.address}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
     expect(start.status).toBe(202);
-    expect(start.headers.get('location') ?? '').toContain(proxy.address);
+    const location = start.headers.get('location') ?? '';
+    expect(location).toContain(proxy.address);
+    const cancel = await fetch(new URL(location, `http://${proxy.address}`), { method: 'DELETE' });
+    expect(cancel.status).toBe(204);
+    expect(proxy.requests.map((r) => [r.method, r.status])).toEqual([
+      ['POST', 202],
+      ['DELETE', 204],
+    ]);
   });
 });
 

@@ -239,7 +239,8 @@ describe('token registry and token server', () => {
     expect(body.expires_in).toBe(env.tokenTtl);
     expect(Number.isNaN(Date.parse(body.issued_at))).toBe(false);
     const after = (await (await fetch(`http://${env.tokenServer}/stats`)).json()) as { issued: number };
-    expect(after.issued).toBe(before.issued + 1);
+    // other test files may fetch tokens at the same time, so at least one more
+    expect(after.issued).toBeGreaterThanOrEqual(before.issued + 1);
 
     const manifest = await fetch(`http://${env.registryToken}/v2/${publicRepo}/manifests/${tag}`, {
       headers: { authorization: `Bearer ${body.token}`, accept: MANIFEST_ACCEPT },
