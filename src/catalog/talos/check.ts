@@ -1,0 +1,158 @@
+/**
+ * Is this Talos combination supported? One verdict per question (Kubernetes range, platform and
+ * tier, architecture, upgrade path, community support on a date), each with its reason. Pure:
+ * the matrix and the date are inputs; unknown names are usage errors, a "no" is a failed check.
+ */
+import { usageError } from '../../errors.js';
+import { normalizeArch } from '../resolve.js';
+import { findRelease, requirePlatform } from './find.js';
+import { groupsListing, platformIndex, tierOf, tierOnlyPlatforms } from './platforms.js';
+import { compareDates, compareMinors, formatMinor, isIsoDate, minorOf } from './versions.js';
+import type { NamedGroup, Tier, TalosMatrix, TalosMinor, TalosRelease } from './types.js';
+
+export const TIER_MEANING: Readonly<Record<Tier, string>> = {
+  '1': 'automated tests, high-priority fixes',
+  '2': 'tested from time to time, medium-priority bugfixes',
+  '3': 'not tested by core Talos team, community tested',
+};
+
+const GROUP_NAME: Readonly<Record<NamedGroup, string>> = { cloud: 'cloud', virtualized: 'virtualized', sbcs: 'SBC', local: 'local' };
+
+export interface TalosCheckRequest {
+  talos: string;
+  kubernetes?: string | undefined;
+  platform?: string | undefined;
+  arch?: string | undefined;
+  /** The version upgraded from (`1.3`, `v1.3.7`). */
+  from?: string | undefined;
+  /** The day support is judged on, `YYYY-MM-DD`. */
+  on: string;
+}
+
+export type CheckName = 'kubernetes' | 'platform' | 'arch' | 'upgrade' | 'support';
+
+export interface CheckLine {
+  check: CheckName;
+  ok: boolean;
+  reason: string;
+  /** Platform: canonical name and tier; upgrade: the recommended minors to pass through. */
+  platform?: string;
+  tier?: Tier | null;
+  path?: TalosMinor[];
+}
+
+export interface TalosCheckReport {
+  talos: TalosMinor;
+  released: string;
+  on: string;
+  supported: boolean;
+  checks: CheckLine[];
+}
+
+function span(r: TalosRelease): string {
+  return `${r.kubernetes.min}–${r.kubernetes.max}`;
+}
+
+/** Talos minors whose Kubernetes range holds this minor, as `1.4–1.6` runs. */
+function talosSupporting(matrix: TalosMatrix, k8s: string): string {
+  const ok = matrix.versions.filter((r) => compareMinors(r.kubernetes.min, k8s) <= 0 && compareMinors(k8s, r.kubernetes.max) <= 0).map((r) => r.version);
+  if (ok.length === 0) return 'no Talos version in the matrix supports it';
+  return `Talos ${ok.length === 1 ? ok[0] : `${ok[0]}–${ok[ok.length - 1]}`} ${ok.length === 1 ? 'supports' : 'support'} it`;
+}
+
+export function checkKubernetes(matrix: TalosMatrix, release: TalosRelease, input: string): CheckLine {
+  const m = minorOf(input);
+  if (m === undefined) throw usageError('BAD_KUBERNETES_VERSION', `"${input}" is not a Kubernetes version`, 'write it like 1.26 or v1.26.3');
+  const k = formatMinor(m);
+  const { min, max } = release.kubernetes;
+  if (compareMinors(k, min) < 0) {
+    return { check: 'kubernetes', ok: false, reason: `Kubernetes ${k} is older than ${min}, the oldest Talos ${release.version} supports (${span(release)}); ${talosSupporting(matrix, k)}` };
+  }
+  if (compareMinors(k, max) > 0) {
+    return { check: 'kubernetes', ok: false, reason: `Kubernetes ${k} is newer than ${max}, the newest Talos ${release.version} supports (${span(release)}); ${talosSupporting(matrix, k)}` };
+  }
+  return { check: 'kubernetes', ok: true, reason: `Kubernetes ${k} is within ${span(release)}` };
+}
+
+export function checkPlatform(matrix: TalosMatrix, release: TalosRelease, input: string): CheckLine {
+  const name = requirePlatform(matrix, input);
+  const index = platformIndex(matrix.platforms);
+  const groups = groupsListing(release, name, index);
+  const tier = tierOf(release, name, index);
+  // Metal and nocloud appear only in tier lists: there, the tier list is the listing.
+  const listed = groups.length > 0 || (tier !== undefined && tierOnlyPlatforms(matrix).has(name));
+  if (!listed) {
+    const listing = matrix.versions.filter((r) => groupsListing(r, name, index).length > 0).map((r) => r.version);
+    const first = listing[0];
+    const last = listing[listing.length - 1];
+    const when = first === undefined ? 'no release lists it'
+      : compareMinors(release.version, first) < 0 ? `it is listed from ${first}`
+        : last !== undefined && compareMinors(release.version, last) > 0 ? `it was last listed in ${last}`
+          : `listed in ${listing.join(', ')}`;
+    return { check: 'platform', ok: false, platform: name, tier: null, reason: `${name} is not a Talos ${release.version} platform (${when})` };
+  }
+  const where = groups.length > 0 ? `a Talos ${release.version} ${groups.map((g) => GROUP_NAME[g]).join(' and ')} platform` : `a Talos ${release.version} platform`;
+  const tierText = tier === undefined ? 'no tier given' : `Tier ${tier} (${TIER_MEANING[tier]})`;
+  return { check: 'platform', ok: true, platform: name, tier: tier ?? null, reason: `${name} is ${where}, ${tierText}` };
+}
+
+export function checkArch(release: TalosRelease, input: string): CheckLine {
+  const arch = normalizeArch(input);
+  const ok = release.arches.includes(arch);
+  return {
+    check: 'arch',
+    ok,
+    reason: ok ? `${arch} is a Talos ${release.version} architecture` : `${input} is not a Talos ${release.version} architecture (${release.arches.join(', ')})`,
+  };
+}
+
+/** The known minors strictly between `from` and the target: the docs recommend the latest patch of each. */
+export function intermediateMinors(matrix: TalosMatrix, from: string, to: TalosMinor): TalosMinor[] {
+  return matrix.versions.map((r) => r.version).filter((v) => compareMinors(from, v) < 0 && compareMinors(v, to) < 0);
+}
+
+function through(path: readonly string[]): string {
+  return path.map((v) => `${v}.x`).join(' → ');
+}
+
+export function checkUpgrade(matrix: TalosMatrix, release: TalosRelease, input: string): CheckLine {
+  const m = minorOf(input);
+  if (m === undefined) throw usageError('BAD_VERSION', `--from "${input}" is not a Talos version`, 'write it like 1.3 or v1.3.7');
+  const from = formatMinor(m);
+  const to = release.version;
+  const order = compareMinors(from, to);
+  if (order > 0) return { check: 'upgrade', ok: false, path: [], reason: `${input} is newer than ${to}: that is a downgrade, not an upgrade` };
+  if (order === 0) return { check: 'upgrade', ok: true, path: [], reason: `${input} → ${to}: a patch upgrade within ${to}` };
+  const path = intermediateMinors(matrix, from, to);
+  const recommended = path.length === 0 ? 'no intermediate minor' : `recommended through the latest patch of ${through(path)}`;
+  if (compareMinors(from, release.upgradeFrom) < 0) {
+    return { check: 'upgrade', ok: false, path, reason: `the Talos ${to} installer refuses upgrades from ${input}: it needs ${release.upgradeFrom} or later; upgrade through the latest patch of ${through(path)} first` };
+  }
+  return { check: 'upgrade', ok: true, path, reason: `${input} → ${to} is allowed (${to} upgrades from ${release.upgradeFrom} or later); ${recommended}, then ${to}` };
+}
+
+export function checkSupport(release: TalosRelease, on: string): CheckLine {
+  if (!isIsoDate(on)) throw usageError('BAD_DATE', `"${on}" is not a date`, 'write dates as YYYY-MM-DD, e.g. --on 2023-03-16');
+  const end = release.communitySupportEnds;
+  const endText = `${end.date}${end.tbd ? ', TBD in the matrix' : ''}`;
+  if (compareDates(on, release.released.date) < 0) {
+    return { check: 'support', ok: false, reason: `on ${on} Talos ${release.version} is not released yet (released ${release.released.date})` };
+  }
+  // Support lasts through the end date: the next minor's release day is the last supported day.
+  if (compareDates(on, end.date) <= 0) {
+    const when = on === end.date ? 'ends today' : 'lasts until';
+    return { check: 'support', ok: true, reason: `on ${on} Talos ${release.version} has community support; it ${when} the ${end.release} release (${endText})` };
+  }
+  return { check: 'support', ok: false, reason: `on ${on} community support of Talos ${release.version} has ended, with the ${end.release} release (${endText}); enterprise support: ${release.enterpriseSupport.text}` };
+}
+
+export function checkTalos(matrix: TalosMatrix, req: TalosCheckRequest): TalosCheckReport {
+  const release = findRelease(matrix, req.talos);
+  const checks: CheckLine[] = [];
+  if (req.kubernetes !== undefined) checks.push(checkKubernetes(matrix, release, req.kubernetes));
+  if (req.platform !== undefined) checks.push(checkPlatform(matrix, release, req.platform));
+  if (req.arch !== undefined) checks.push(checkArch(release, req.arch));
+  if (req.from !== undefined) checks.push(checkUpgrade(matrix, release, req.from));
+  checks.push(checkSupport(release, req.on));
+  return { talos: release.version, released: release.released.date, on: req.on, supported: checks.every((c) => c.ok), checks };
+}
