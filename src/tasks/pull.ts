@@ -18,7 +18,8 @@ export type ImageSpec =
   | { reference: Reference }
   | { flavor: string; variant: string; version?: string | undefined; k3s?: string | undefined; model?: string | undefined; kind?: ImageKind };
 
-export type PullDestination = { kind: 'cache' } | { kind: 'oci'; dir: string; tag?: string | undefined };
+/** `docker`: the Docker engine (src/tasks/engine-pull.ts); pullTasks() itself only fills the cache for it. */
+export type PullDestination = { kind: 'cache' } | { kind: 'oci'; dir: string; tag?: string | undefined } | { kind: 'docker' };
 
 export interface CommonOptions {
   /** Replaces quay.io (mirrors, the local registry). */
@@ -67,9 +68,10 @@ export interface PullContext {
   layout?: ExportLayoutResult & { tag: string };
 }
 
-/** `oci:DIR` or `oci:DIR:TAG`; anything else is a usage error naming the accepted forms. */
+/** `oci:DIR`, `oci:DIR:TAG` or `docker`; anything else is a usage error naming the accepted forms. */
 export function parseDestination(text: string | undefined): PullDestination {
   if (text === undefined || text === 'cache') return { kind: 'cache' };
+  if (text === 'docker') return { kind: 'docker' };
   if (text.startsWith('oci:')) {
     const rest = text.slice(4);
     const m = /^(.*[^:]):([\w][\w.-]{0,127})$/.exec(rest);

@@ -1,15 +1,16 @@
 import type { Command } from 'commander';
 import { createClient } from '../../tasks/registry.js';
 import { parseDestination, pullTasks, summarize, type PullContext, type PullSummary } from '../../tasks/pull.js';
+import { enginePullTasks, summarizeEnginePull, type EnginePullContext, type EnginePullSummary } from '../../tasks/engine-pull.js';
 import { runTasks } from '../../tasks/runner.js';
-import { formatBytes, type CommandResult } from '../render.js';
+import { formatBytes, type CommandResult, type Style } from '../render.js';
 import { parseTarget } from '../target.js';
 import { imageOptions, type ImageOptions } from '../image-options.js';
 import { rewriteRegistry } from '../../reference/reference.js';
 import { usageError } from '../../errors.js';
 import type { CommandSpec } from '../command.js';
 
-const USAGE = 'kairos-img pull <flavor> <variant> | <reference> [--to oci:DIR[:TAG]]';
+const USAGE = 'kairos-img pull <flavor> <variant> | <reference> [--to oci:DIR[:TAG] | --to docker [--from-cache]]';
 
 export const pullCommand: CommandSpec = {
   register(program: Command, run) {
@@ -18,7 +19,8 @@ export const pullCommand: CommandSpec = {
         .command('pull')
         .argument('<image...>', '<flavor> <variant>, or a full image reference')
         .description('pull an image daemonless into the cache, and optionally into an OCI layout')
-        .option('--to <dest>', 'oci:DIR[:TAG] writes an OCI image layout (skopeo/umoci read it); default: the cache only')
+        .option('--to <dest>', 'oci:DIR[:TAG] writes an OCI image layout (skopeo/umoci read it); docker: the Docker engine pulls it (DOCKER_HOST); default: the cache only')
+        .option('--from-cache', 'with --to docker: load the cached image into the engine, without the registry')
         .option('--concurrency <n>', 'layers fetched at once', '3'),
     )
       .addHelpText('after', [
@@ -27,9 +29,14 @@ export const pullCommand: CommandSpec = {
         '  kairos-img pull ubuntu-22-lts standard',
         '  kairos-img pull opensuse core --version v1.4.0 --to oci:./core-opensuse',
         '  kairos-img pull quay.io/kairos/core-alpine-arm-rpi:v1.1.7 --arch arm64',
+        '  kairos-img pull ubuntu-22-lts standard --to docker',
+        '  kairos-img pull opensuse core --version v1.4.0 --to docker --from-cache',
       ].join('\n'))
-      .action(run(async (ctx, args, opts: ImageOptions & { to?: string; concurrency: string }): Promise<CommandResult<PullSummary>> => {
+      .action(run(async (ctx, args, opts: ImageOptions & { to?: string; concurrency: string; fromCache?: boolean }): Promise<CommandResult<PullSummary> | CommandResult<EnginePullSummary>> => {
         const to = parseDestination(opts.to);
+        if (opts.fromCache === true && to.kind !== 'docker') {
+          throw usageError('CONFLICTING_OPTIONS', '--from-cache applies to --to docker only', 'add --to docker, or leave --from-cache out');
+        }
         const concurrency = Number(opts.concurrency);
         if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16) {
           throw usageError('BAD_OPTION', `--concurrency ${opts.concurrency} is not a number from 1 to 16`);
@@ -49,6 +56,21 @@ export const pullCommand: CommandSpec = {
           image, to, concurrency, registry: ctx.registry, plainHttp: ctx.plainHttp, arch: opts.arch, cacheDir: ctx.cacheDir,
           signal: ctx.signal, progress: ctx.progress, stderr: ctx.stderr as NodeJS.WriteStream, env: ctx.env, log, hostArch: ctx.hostArch, client,
         };
+        if (to.kind === 'docker') {
+          const engineDone = await runTasks<EnginePullContext>(enginePullTasks({ ...common, fromCache: opts.fromCache }), { client }, { mode: ctx.progress, stderr: common.stderr, signal: ctx.signal });
+          const e = summarizeEnginePull(engineDone);
+          return {
+            data: e,
+            outputs: { reference: e.reference, digest: e.digest, 'image-id': e.imageId },
+            human: (d: EnginePullSummary, style: Style) => [
+              `${d.name ?? d.reference}`,
+              `${style.dim('image ID:')} ${d.imageId}`,
+              `${style.dim('digest:')}   ${d.repoDigests.length > 0 ? d.repoDigests.join(', ') : `${d.digest} ${style.dim('(cached manifest; docker load records no registry digest)')}`}`,
+              `${style.dim('platform:')} ${d.platform}, ${d.layers} layers, ${d.source === 'cache' ? 'loaded from the cache' : d.upToDate ? 'already up to date' : 'pulled by the engine'}`,
+              `${style.dim('engine:')}   Docker ${d.engine.version} at ${d.engine.host}`,
+            ].join('\n'),
+          };
+        }
         const done = await runTasks<PullContext>(pullTasks(common), { client }, { mode: ctx.progress, stderr: common.stderr, signal: ctx.signal });
         const data = summarize(done, ctx.cacheDir);
         const outputs: Record<string, string> = { reference: data.reference, digest: data.digest };
@@ -56,7 +78,7 @@ export const pullCommand: CommandSpec = {
         return {
           data,
           outputs,
-          human: (d, style) => [
+          human: (d: PullSummary, style: Style) => [
             `${d.reference}`,
             `${style.dim('digest:')}   ${d.digest}${d.indexDigest === undefined ? '' : ` ${style.dim(`(index ${d.indexDigest})`)}`}`,
             `${style.dim('platform:')} ${d.platform}, ${d.layers} layers, ${formatBytes(d.size)} (${d.fetched} blobs fetched, ${d.cached} cached)`,
