@@ -35,6 +35,8 @@ readonly DOCKER_DIR="$ENV_DIR/docker"
 readonly DOCKER_SOCK="$DOCKER_DIR/docker.sock"
 readonly TOKEN_SERVICE=kimg-test-registry
 readonly TOKEN_ISSUER=kimg-test-token-server
+# Unique to this state directory, unlike the script path shared by every environment.
+readonly TOKEN_FRAGMENT="--key $ENV_DIR/token/key.pem"
 
 log() { printf 'test-env: %s\n' "$*" >&2; }
 die() { printf 'test-env: error: %s\n' "$*" >&2; exit 1; }
@@ -70,16 +72,47 @@ ensure_packages() {
 
 # --- process bookkeeping --------------------------------------------------------------------------
 
-# A pid file only counts if the process is alive and still runs the expected program, so a recycled
-# pid is never mistaken for (or killed as) one of ours.
-owned_pid() { # name expected-cmdline-fragment -> prints pid, status 0 if ours and alive
-  local file="$RUN_DIR/$1.pid" pid
-  [[ -f $file ]] || return 1
-  pid="$(<"$file")"
-  [[ $pid =~ ^[0-9]+$ ]] || return 1
-  [[ -r /proc/$pid/cmdline ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$2" || return 1
-  printf '%s' "$pid"
+# A pid counts only if the process is alive and still runs with a command-line fragment unique to
+# this state directory, so a recycled pid is never mistaken for (or killed as) one of ours.
+runs_fragment() { # pid program fragment
+  local cmd argv0
+  [[ -r /proc/$1/cmdline ]] || return 1
+  { IFS= read -r -d '' argv0 <"/proc/$1/cmdline"; } 2>/dev/null || return 1
+  [[ ${argv0##*/} == "$2" ]] || return 1
+  cmd="$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null)" || return 1
+  [[ $cmd == *"$3"* ]]
+}
+
+program_of() {
+  case $1 in
+    registry-*) echo docker-registry ;;
+    token-server) echo node ;;
+    dockerd) echo dockerd ;;
+  esac
+}
+
+owned_pid() { # name fragment -> prints pid, status 0 if ours and alive
+  local file="$RUN_DIR/$1.pid" prog pid p
+  prog="$(program_of "$1")"
+  if [[ -f $file ]]; then
+    pid="$(<"$file")"
+    if [[ $pid =~ ^[0-9]+$ ]] && runs_fragment "$pid" "$prog" "$2"; then
+      printf '%s' "$pid"
+      return 0
+    fi
+  fi
+  # The pid file is gone or stale but a service of this directory may still run (an interrupted
+  # start or stop): adopt it rather than fail on a busy port.
+  for p in /proc/[0-9]*; do
+    pid="${p#/proc/}"
+    if runs_fragment "$pid" "$prog" "$2"; then
+      mkdir -p "$RUN_DIR"
+      echo "$pid" >"$file"
+      printf '%s' "$pid"
+      return 0
+    fi
+  done
+  return 1
 }
 
 # setsid: services outlive the shell that started them and its process group.
@@ -228,7 +261,7 @@ start_registry() { # name port
 
 start_token_server() {
   local name=token-server script="$SCRIPT_DIR/token-server.mjs" pid
-  if pid="$(owned_pid "$name" "$script")"; then
+  if pid="$(owned_pid "$name" "$TOKEN_FRAGMENT")"; then
     # Without an explicit KIMG_TOKEN_TTL, keep the running server (and its TTL, which `env` reports).
     if [[ -z ${KIMG_TOKEN_TTL:-} || "$(cat "$RUN_DIR/token-ttl" 2>/dev/null)" == "$TOKEN_TTL" ]]; then
       wait_until "$name" 15 "$pid" token_server_up
@@ -236,7 +269,7 @@ start_token_server() {
       return 0
     fi
     log "$name runs with another token TTL; restarting it with ${TOKEN_TTL}s"
-    stop_one "$name" "$script"
+    stop_one "$name" "$TOKEN_FRAGMENT"
   fi
   port_busy "$PORT_TOKEN_SERVER" && die "port $HOST:$PORT_TOKEN_SERVER is taken by a process this environment did not start"
   # Credentials go through the environment, not argv, so `ps` does not show them.
@@ -315,7 +348,7 @@ cmd_stop() {
   with_lock
   stop_one dockerd "$DOCKER_SOCK"
   stop_one registry-token "$ENV_DIR/registry-token/config.yml"
-  stop_one token-server "$SCRIPT_DIR/token-server.mjs"
+  stop_one token-server "$TOKEN_FRAGMENT"
   stop_one registry-basic "$ENV_DIR/registry-basic/config.yml"
   stop_one registry-anon "$ENV_DIR/registry-anon/config.yml"
   log "stopped (state kept in $ENV_DIR)"
@@ -326,7 +359,7 @@ cmd_status() {
   for name in registry-anon registry-basic token-server registry-token dockerd; do
     case $name in
       registry-*) frag="$ENV_DIR/$name/config.yml" ;;
-      token-server) frag="$SCRIPT_DIR/token-server.mjs" ;;
+      token-server) frag="$TOKEN_FRAGMENT" ;;
       dockerd) frag="$DOCKER_SOCK" ;;
     esac
     if pid="$(owned_pid "$name" "$frag")"; then log "$name running (pid $pid)"; else log "$name not running"; rc=1; fi
