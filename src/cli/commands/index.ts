@@ -4,6 +4,7 @@ import { resolveCommand } from './resolve.js';
 import { tagsCommand } from './tags.js';
 import { pullCommand } from './pull.js';
 import { unpackCommand } from './unpack.js';
+import { verifyCommand } from './verify.js';
 
 /** Every command of the CLI, in the order `--help` lists them. */
-export const commands: readonly CommandSpec[] = [flavorsCommand, resolveCommand, tagsCommand, pullCommand, unpackCommand];
+export const commands: readonly CommandSpec[] = [flavorsCommand, resolveCommand, tagsCommand, pullCommand, unpackCommand, verifyCommand];

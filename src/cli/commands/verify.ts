@@ -1,0 +1,91 @@
+import type { Command } from 'commander';
+import { usageError } from '../../errors.js';
+import { loadCatalog } from '../../catalog/load.js';
+import { rewriteRegistry } from '../../reference/reference.js';
+import type { Check } from '../../policy/image-checks.js';
+import { createClient } from '../../tasks/registry.js';
+import { runTasks } from '../../tasks/runner.js';
+import { verifyOffline, verifyTasks, type VerifyContext, type VerifyOptions, type VerifyReport } from '../../tasks/verify.js';
+import { formatBytes, type CommandResult, type Style } from '../render.js';
+import { parseTarget } from '../target.js';
+import { imageOptions, type ImageOptions } from '../image-options.js';
+import type { CommandSpec } from '../command.js';
+
+const USAGE = 'kairos-img verify <flavor> <variant> | <reference> [--version V] [--k3s K] [--arch A] [--offline]';
+
+function mark(c: Check, style: Style): string {
+  if (c.info === true) return style.dim('i');
+  if (c.ok === 'skipped') return style.dim('−');
+  return c.ok ? style.ok('✓') : style.bad('✗');
+}
+
+function human(d: VerifyReport, style: Style): string {
+  const width = Math.max(...d.checks.map((c) => c.id.length));
+  const lines = [d.reference];
+  if (d.digest !== undefined) {
+    const platform = d.platform === undefined ? '' : ` ${style.dim(`(${d.platform}${d.manifestDigest !== d.digest ? ` ${d.manifestDigest ?? ''}` : ''})`)}`;
+    lines.push(`${style.dim('digest:')} ${d.digest}${platform}`);
+  }
+  if (d.read !== undefined) {
+    lines.push(style.dim(`read ${d.read.layersRead} of ${d.read.layersTotal} layers (${formatBytes(d.read.bytesRead)} of ${formatBytes(d.read.bytesTotal)})`));
+  }
+  for (const c of d.checks) lines.push(`${mark(c, style)} ${c.id.padEnd(width)}  ${c.message}`);
+  const failed = d.checks.filter((c) => c.ok === false).length;
+  lines.push(d.ok ? style.ok('verified') : style.bad(`${failed} check${failed === 1 ? '' : 's'} failed`));
+  return lines.join('\n');
+}
+
+export const verifyCommand: CommandSpec = {
+  register(program: Command, run) {
+    imageOptions(
+      program
+        .command('verify')
+        .argument('<image...>', '<flavor> <variant>, or a full image reference')
+        .description('check an image against its tag, the versioning policy and its flavor\'s upstream pin (exit 3 when a check fails)')
+        .option('--offline', 'check only the tag grammar, without network access'),
+    )
+      .addHelpText('after', [
+        '',
+        'Checks: tag-grammar, support (versioning policy), kairos-release (release keys vs the tag),',
+        'upstream-pin (distribution release vs the catalog pin), arch, signatures (information only).',
+        'Only the top layers that hold the release files are downloaded.',
+        '',
+        'Examples:',
+        '  kairos-img verify quay.io/kairos/core-opensuse:v1.4.0',
+        '  kairos-img verify ubuntu-22-lts core --version v2.3.1 --json',
+        '  kairos-img verify quay.io/kairos/core-opensuse:v1.4 --offline',
+      ].join('\n'))
+      .action(run(async (ctx, args, opts: ImageOptions & { offline?: boolean }): Promise<CommandResult<VerifyReport>> => {
+        const target = parseTarget(args, { usage: USAGE });
+        if (target.kind === 'reference') {
+          for (const flag of ['version', 'k3s', 'model'] as const) {
+            if (opts[flag] !== undefined) throw usageError('CONFLICTING_OPTIONS', `--${flag} applies to <flavor> <variant>, not to a full reference`, `usage: ${USAGE}`);
+          }
+        }
+        const image = target.kind === 'reference'
+          ? { reference: rewriteRegistry(target.reference.tag === undefined && target.reference.digest === undefined ? { ...target.reference, tag: 'latest' } : target.reference, 'quay.io', ctx.registry) }
+          : { flavor: target.flavor, variant: target.variant, version: opts.version, k3s: opts.k3s, model: opts.model };
+        if (opts.offline === true && target.kind === 'catalog' && opts.version === undefined) {
+          throw usageError('MISSING_INPUT', '--offline needs --version to name the image without the registry', `usage: ${USAGE}`);
+        }
+        const log = ctx.verbose ? (l: string): void => { ctx.stderr.write(`${l}\n`); } : undefined;
+        const catalog = await loadCatalog('kairos');
+        const vopts: VerifyOptions = {
+          image, arch: opts.arch, registry: ctx.registry, plainHttp: ctx.plainHttp, hostArch: ctx.hostArch, signal: ctx.signal,
+          progress: ctx.progress, stderr: ctx.stderr as NodeJS.WriteStream, env: ctx.env, log, catalog, offline: opts.offline,
+        };
+        let data: VerifyReport;
+        if (opts.offline === true) {
+          data = await verifyOffline(vopts, catalog);
+        } else {
+          const client = createClient({ plainHttp: ctx.plainHttp, env: ctx.env, log });
+          const done = await runTasks<VerifyContext>(verifyTasks({ ...vopts, client }, catalog), { client }, { mode: ctx.progress, stderr: vopts.stderr, signal: ctx.signal });
+          if (done.report === undefined) throw new Error('verify did not complete');
+          data = done.report;
+        }
+        const outputs: Record<string, string> = { reference: data.reference, ok: String(data.ok) };
+        if (data.digest !== undefined) outputs['digest'] = data.digest;
+        return { data, outputs, human, ...(data.ok ? {} : { exitCode: 3 }) };
+      }));
+  },
+};
