@@ -8,7 +8,7 @@ import { usageError } from '../errors.js';
 import { formatReference, type Reference } from '../reference/reference.js';
 import { formatPlatform, type ManifestResult, type Platform, type RegistryClient } from '../registry/index.js';
 import { exportLayout, openStore, pullImage, type ExportLayoutResult, type PullImageResult } from '../store/index.js';
-import { createClient, tagSource } from './registry.js';
+import { createClient, getManifestExplained, tagSource } from './registry.js';
 import { resolve, resolutionFacts, type Resolution, type ResolutionFacts } from './resolve.js';
 import { runTasks, throttle, transferText, type ProgressMode } from './runner.js';
 import type { ImageKind } from '../catalog/resolve.js';
@@ -117,7 +117,7 @@ export function resolveTasks(opts: CommonOptions & { image: ImageSpec }): Array<
       title: 'Fetch the manifest',
       task: async (ctx, task) => {
         if (ctx.reference === undefined) throw new Error('no reference');
-        ctx.manifest = await ctx.client.getManifest(ctx.reference, { platform: ctx.platform, signal: opts.signal });
+        ctx.manifest = await getManifestExplained(ctx.client, ctx.reference, { platform: ctx.platform, signal: opts.signal });
         const p = ctx.manifest.descriptor.platform ?? ctx.platform;
         task.title = `Manifest ${ctx.manifest.descriptor.digest.slice(0, 19)}… (${ctx.manifest.manifest.layers.length} layers${p === undefined ? '' : `, ${formatPlatform(p)}`})`;
       },

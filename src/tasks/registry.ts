@@ -1,7 +1,8 @@
 /** One registry client per command run, configured from the command's options and environment. */
-import { createRegistryClient, dockerConfigCredentials, type RegistryClient, type RegistryEvent } from '../registry/index.js';
-import { isKairosImgError } from '../errors.js';
-import type { Reference } from '../reference/reference.js';
+import { createRegistryClient, dockerConfigCredentials, type ManifestResult, type Platform, type RegistryClient, type RegistryEvent } from '../registry/index.js';
+import { KairosImgError, isKairosImgError } from '../errors.js';
+import { formatReference, repositoryName, type Reference } from '../reference/reference.js';
+import { nearestTags } from '../policy/index.js';
 import type { TagSource } from './resolve.js';
 
 export interface ClientOptions {
@@ -44,4 +45,28 @@ export function tagSource(client: RegistryClient): TagSource {
       }
     },
   };
+}
+
+/**
+ * Fetches a manifest; when the tag does not exist, the error names the closest tags that do
+ * (same version first, then by spelling), so a typo or a missing k3s build is one step from fixed.
+ */
+export async function getManifestExplained(client: RegistryClient, ref: Reference, opts: { platform?: Platform | undefined; signal?: AbortSignal | undefined }): Promise<ManifestResult> {
+  try {
+    return await client.getManifest(ref, opts);
+  } catch (e) {
+    if (!isKairosImgError(e) || e.code !== 'MANIFEST_UNKNOWN' || ref.tag === undefined || ref.digest !== undefined) throw e;
+    let tags: string[];
+    try {
+      tags = await client.listTags(ref, { signal: opts.signal });
+    } catch {
+      throw e;
+    }
+    const near = nearestTags(ref.tag, tags, 5);
+    throw new KairosImgError('MANIFEST_UNKNOWN', `tag ${ref.tag} not found in ${repositoryName(ref)}`, {
+      hint: near.length > 0 ? `closest tags: ${near.join(', ')}` : `the repository has no release tags; see kairos-img tags ${repositoryName(ref)} --all`,
+      details: { reference: formatReference(ref), closest: near },
+      cause: e,
+    });
+  }
 }

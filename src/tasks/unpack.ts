@@ -11,7 +11,7 @@ import { openStore, type Store } from '../store/index.js';
 import { unpackImage, type UnpackReport } from '../unpack/index.js';
 import { layerInputs } from './layer-source.js';
 import { platformFor, type CommonOptions, type ImageSpec } from './pull.js';
-import { createClient, tagSource } from './registry.js';
+import { createClient, getManifestExplained, tagSource } from './registry.js';
 import { resolve, resolutionFacts, type Resolution, type ResolutionFacts } from './resolve.js';
 import { runTasks, throttle } from './runner.js';
 
@@ -99,7 +99,7 @@ export function unpackTasks(opts: UnpackOptions): Array<ListrTask<UnpackContext>
           task.title = `Manifest ${cached.descriptor.digest.slice(0, 19)}… from the cache`;
           return;
         }
-        const m = await client(ctx).getManifest(ref, { platform: ctx.platform, signal: opts.signal });
+        const m = await getManifestExplained(client(ctx), ref, { platform: ctx.platform, signal: opts.signal });
         ctx.manifest = { descriptor: m.descriptor, manifest: m.manifest, raw: m.raw };
         ctx.fromCache = false;
         const p = m.descriptor.platform ?? ctx.platform;
