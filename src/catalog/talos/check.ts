@@ -53,11 +53,19 @@ function span(r: TalosRelease): string {
   return `${r.kubernetes.min}–${r.kubernetes.max}`;
 }
 
-/** Talos minors whose Kubernetes range holds this minor, as `1.4–1.6` runs. */
+/** Talos minors whose Kubernetes range holds this minor, as runs of neighbours (`1.2–1.3, 1.6`). */
 function talosSupporting(matrix: TalosMatrix, k8s: string): string {
-  const ok = matrix.versions.filter((r) => compareMinors(r.kubernetes.min, k8s) <= 0 && compareMinors(k8s, r.kubernetes.max) <= 0).map((r) => r.version);
-  if (ok.length === 0) return 'no Talos version in the matrix supports it';
-  return `Talos ${ok.length === 1 ? ok[0] : `${ok[0]}–${ok[ok.length - 1]}`} ${ok.length === 1 ? 'supports' : 'support'} it`;
+  const runs: TalosMinor[][] = [];
+  let previous = false;
+  for (const r of matrix.versions) {
+    const ok = compareMinors(r.kubernetes.min, k8s) <= 0 && compareMinors(k8s, r.kubernetes.max) <= 0;
+    if (ok && previous) runs[runs.length - 1]?.push(r.version);
+    else if (ok) runs.push([r.version]);
+    previous = ok;
+  }
+  if (runs.length === 0) return 'no Talos version in the matrix supports it';
+  const text = runs.map((run) => (run.length === 1 ? run[0] : `${run[0]}–${run[run.length - 1]}`)).join(', ');
+  return `Talos ${text} ${runs.length === 1 && runs[0]?.length === 1 ? 'supports' : 'support'} it`;
 }
 
 export function checkKubernetes(matrix: TalosMatrix, release: TalosRelease, input: string): CheckLine {

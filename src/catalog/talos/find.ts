@@ -2,7 +2,7 @@
 import { usageError, type KairosImgError } from '../../errors.js';
 import { nearestName } from '../resolve.js';
 import { findPlatform, platformKey } from './platforms.js';
-import { minorText } from './versions.js';
+import { minorOf, minorText } from './versions.js';
 import type { TalosMatrix, TalosRelease } from './types.js';
 
 function unknown(code: string, what: string, input: string, names: readonly string[], near: string | undefined): KairosImgError {
@@ -18,7 +18,18 @@ export function findRelease(matrix: TalosMatrix, input: string): TalosRelease {
   if (minor === undefined) {
     throw usageError('BAD_VERSION', `"${input}" is not a Talos version`, `Talos versions look like 1.3 or v1.3.7; the matrix knows ${names.join(', ')}`);
   }
-  throw unknown('UNKNOWN_TALOS_VERSION', 'Talos version', input, names, nearestName(minor, names));
+  throw unknown('UNKNOWN_TALOS_VERSION', 'Talos version', input, names, nearestMinor(minor, names));
+}
+
+/** The known minor numerically closest (1.14 → 1.13, 1.1 → 1.2); on a tie, the newer. */
+function nearestMinor(minor: string, names: readonly string[]): string | undefined {
+  const target = minorOf(minor);
+  if (target === undefined) return undefined;
+  const distance = (n: string): number => {
+    const m = minorOf(n);
+    return m === undefined ? Infinity : Math.abs((m.major - target.major) * 1000 + (m.minor - target.minor));
+  };
+  return [...names].reverse().reduce<string | undefined>((best, n) => (best === undefined || distance(n) < distance(best) ? n : best), undefined);
 }
 
 /** Every release named, in the order given (`--version 1.3 --version 1.2,1.4`), duplicates dropped. */

@@ -3,7 +3,7 @@
  * each cell the text the seed writes. Pure. Cells come in two forms: plain text for a terminal and
  * Markdown (links as the seed writes them) for documents.
  */
-import { minorsBetween } from './versions.js';
+import { compareMinors, minorsBetween } from './versions.js';
 import { TIERS, type TalosRelease } from './types.js';
 
 export type CellFormat = 'text' | 'markdown';
@@ -34,7 +34,7 @@ function link(l: Link, format: CellFormat): string {
 
 /** Newest first, as the seed's columns. */
 export function columnsNewestFirst(releases: readonly TalosRelease[]): TalosRelease[] {
-  return [...releases].reverse();
+  return [...releases].sort((a, b) => compareMinors(b.version, a.version));
 }
 
 type RowSpec = { label: Link; cell?: (r: TalosRelease, f: CellFormat) => string; section?: boolean };
@@ -75,7 +75,8 @@ export function matrixTable(columns: readonly TalosRelease[], opts: { format?: C
   const f = opts.format ?? 'text';
   const specs = opts.seedOnly === true ? ROWS : [...ROWS, ...EXTRA_ROWS];
   const rows = specs.map((s): MatrixRow => {
-    const label = s.section === true ? (f === 'markdown' ? `**${s.label.text}**` : s.label.text) : link(s.label, f);
+    // Terminal labels drop the links: the URLs would make the label column wider than the cells.
+    const label = s.section === true ? (f === 'markdown' ? `**${s.label.text}**` : s.label.text) : f === 'markdown' ? link(s.label, f) : s.label.text;
     return { label, section: s.section === true, cells: columns.map((r) => (s.cell === undefined ? '' : s.cell(r, f))) };
   });
   return { header: { label: 'Talos Version', cells: columns.map((r) => r.version) }, rows };

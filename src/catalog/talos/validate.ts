@@ -118,9 +118,9 @@ const VERSION_KEYS = ['version', 'released', 'communitySupportEnds', 'enterprise
 function release(c: MatrixCollector, x: unknown, p: string, known: Map<string, string>): TalosRelease | undefined {
   if (!isObj(x)) { c.add(p, `must be a mapping, got ${describe(x)}`); return undefined; }
   const before = c.errors.length;
-  c.unknownKeys(x, VERSION_KEYS, p);
   const version = c.minor(x, 'version', p);
   const at = version === undefined ? p : `${p} (${version})`;
+  c.unknownKeys(x, VERSION_KEYS, at);
 
   const rel = c.obj(x, 'released', at);
   let released: TalosRelease['released'] | undefined;
