@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { printf '\n\033[1m# %s\033[0m\n' "$*" >&2; }
 
 already_up=0
-if curl -fsS -o /dev/null "http://127.0.0.1:${KIMG_TEST_ENV_PORT_BASE:-5000}/v2/" 2>/dev/null; then already_up=1; fi
+if bash scripts/test-env.sh status 2>/dev/null; then already_up=1; fi
 eval "$(bash scripts/test-env.sh start)"
 
 work="$(mktemp -d -t kairos-img-demo.XXXXXX)"

@@ -46,7 +46,7 @@ die() { printf 'test-env: error: %s\n' "$*" >&2; exit 1; }
 ensure_packages() {
   local -A pkg_for=(
     [docker-registry]=docker-registry [skopeo]=skopeo [umoci]=umoci [dockerd]=docker.io
-    [htpasswd]=apache2-utils [openssl]=openssl [curl]=curl
+    [htpasswd]=apache2-utils [openssl]=openssl [curl]=curl [setfattr]=attr
   )
   local missing=() bin
   for bin in "${!pkg_for[@]}"; do
