@@ -132,11 +132,11 @@ export function checkUpgrade(matrix: TalosMatrix, release: TalosRelease, input: 
   if (order > 0) return { check: 'upgrade', ok: false, path: [], reason: `${input} is newer than ${to}: that is a downgrade, not an upgrade` };
   if (order === 0) return { check: 'upgrade', ok: true, path: [], reason: `${input} → ${to}: a patch upgrade within ${to}` };
   const path = intermediateMinors(matrix, from, to);
-  const recommended = path.length === 0 ? 'no intermediate minor' : `recommended through the latest patch of ${through(path)}`;
+  const recommended = path.length === 0 ? 'a direct upgrade' : `recommended through the latest patch of ${through(path)}, then ${to}`;
   if (compareMinors(from, release.upgradeFrom) < 0) {
     return { check: 'upgrade', ok: false, path, reason: `the Talos ${to} installer refuses upgrades from ${input}: it needs ${release.upgradeFrom} or later; upgrade through the latest patch of ${through(path)} first` };
   }
-  return { check: 'upgrade', ok: true, path, reason: `${input} → ${to} is allowed (${to} upgrades from ${release.upgradeFrom} or later); ${recommended}, then ${to}` };
+  return { check: 'upgrade', ok: true, path, reason: `${input} → ${to} is allowed (${to} upgrades from ${release.upgradeFrom} or later); ${recommended}` };
 }
 
 export function checkSupport(release: TalosRelease, on: string): CheckLine {
@@ -148,7 +148,7 @@ export function checkSupport(release: TalosRelease, on: string): CheckLine {
   }
   // Support lasts through the end date: the next minor's release day is the last supported day.
   if (compareDates(on, end.date) <= 0) {
-    const when = on === end.date ? 'ends today' : 'lasts until';
+    const when = on === end.date ? 'ends today, with' : 'lasts until';
     return { check: 'support', ok: true, reason: `on ${on} Talos ${release.version} has community support; it ${when} the ${end.release} release (${endText})` };
   }
   return { check: 'support', ok: false, reason: `on ${on} community support of Talos ${release.version} has ended, with the ${end.release} release (${endText}); enterprise support: ${release.enterpriseSupport.text}` };

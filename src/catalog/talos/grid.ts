@@ -9,9 +9,9 @@ import type { MatrixTable } from './matrix.js';
 export interface GridOptions {
   /** Terminal width in characters. */
   width: number;
-  /** Styling of the header line and section labels. */
+  /** Styling of the header line and of section labels. */
   bold?: (s: string) => string;
-  dim?: (s: string) => string;
+  section?: (s: string) => string;
 }
 
 const GAP = '  ';
@@ -57,7 +57,7 @@ function pad(s: string, width: number): string {
 
 export function renderGrid(table: MatrixTable, opts: GridOptions): string {
   const bold = opts.bold ?? ((s: string) => s);
-  const dim = opts.dim ?? ((s: string) => s);
+  const section = opts.section ?? ((s: string) => s);
   const labels = [table.header.label, ...table.rows.map((r) => r.label)];
   const labelWidth = Math.max(...labels.map((l) => l.length));
   const columns = table.header.cells.length;
@@ -74,7 +74,7 @@ export function renderGrid(table: MatrixTable, opts: GridOptions): string {
     out.push(bold(line(table.header.label, idx.map((i) => table.header.cells[i] ?? ''))));
     for (const row of table.rows) {
       if (row.section) {
-        out.push(dim(row.label));
+        out.push(section(row.label));
         continue;
       }
       const wrapped = idx.map((i, k) => wrapCell(row.cells[i] ?? '', widths[k] ?? 1));

@@ -5,6 +5,7 @@ import { tagsCommand } from './tags.js';
 import { pullCommand } from './pull.js';
 import { unpackCommand } from './unpack.js';
 import { verifyCommand } from './verify.js';
+import { talosCommand } from './talos.js';
 
 /** Every command of the CLI, in the order `--help` lists them. */
-export const commands: readonly CommandSpec[] = [flavorsCommand, resolveCommand, tagsCommand, pullCommand, unpackCommand, verifyCommand];
+export const commands: readonly CommandSpec[] = [flavorsCommand, resolveCommand, tagsCommand, pullCommand, unpackCommand, verifyCommand, talosCommand];
