@@ -8,7 +8,7 @@ import { KairosImgError } from '../errors.js';
 import { formatReference, type Reference } from '../reference/reference.js';
 import { formatPlatform, parseManifestDocument, type Descriptor, type ImageManifest, type Platform, type RegistryClient } from '../registry/index.js';
 import { openStore, type Store } from '../store/index.js';
-import { unpackImage, type UnpackReport } from '../unpack/index.js';
+import { checkTarget, unpackImage, type UnpackReport } from '../unpack/index.js';
 import { layerInputs } from './layer-source.js';
 import { platformFor, type CommonOptions, type ImageSpec } from './pull.js';
 import { createClient, getManifestExplained, tagSource } from './registry.js';
@@ -70,6 +70,8 @@ export function unpackTasks(opts: UnpackOptions): Array<ListrTask<UnpackContext>
     {
       title: 'Resolve the image',
       task: async (ctx, task) => {
+        // A target that would be refused is refused before anything is downloaded.
+        await checkTarget({ dir: opts.dir, force: opts.force });
         ctx.store = await openStore({ root: opts.cacheDir });
         if ('reference' in opts.image) {
           ctx.reference = opts.image.reference;

@@ -41,17 +41,22 @@ async function state(dir: string): Promise<'missing' | 'empty' | 'non-empty'> {
   return (await fsp.readdir(dir)).length === 0 ? 'empty' : 'non-empty';
 }
 
-export async function stageDir(opts: { dir: string; force?: boolean | undefined }): Promise<StagedDir> {
+/** Refuses a target that is a file, or a non-empty directory without `force`: callers check before any download. */
+export async function checkTarget(opts: { dir: string; force?: boolean | undefined }): Promise<void> {
   const dir = resolve(opts.dir);
-  const parent = dirname(dir);
-  const name = basename(dir);
-  const initial = await state(dir);
-  if (initial === 'non-empty' && !opts.force) {
+  if ((await state(dir)) === 'non-empty' && !opts.force) {
     throw new KairosImgError('UNPACK_TARGET_NOT_EMPTY', `target directory "${dir}" is not empty`, {
       kind: 'usage',
       hint: 'pass --force to replace its content, or choose an empty directory',
     });
   }
+}
+
+export async function stageDir(opts: { dir: string; force?: boolean | undefined }): Promise<StagedDir> {
+  const dir = resolve(opts.dir);
+  const parent = dirname(dir);
+  const name = basename(dir);
+  await checkTarget(opts);
   await fsp.mkdir(parent, { recursive: true });
   const temp = join(parent, `.${name}.kairos-img-tmp-${token()}`);
   // 0700 while partial: nobody else walks into a half-written tree (setuid files included).

@@ -4,7 +4,7 @@ export { applyLayer } from './apply-layer.js';
 export type { ApplyLayerOptions, LayerStats } from './apply-layer.js';
 export { layerToTarStream } from './decompress.js';
 export type { LayerToTarOptions, ZstdDecoder } from './decompress.js';
-export { stageDir } from './atomic-dir.js';
+export { stageDir, checkTarget } from './atomic-dir.js';
 export type { StagedDir } from './atomic-dir.js';
 export { createRootWriter } from './root-writer.js';
 export type { RootWriter } from './root-writer.js';

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -70,6 +70,15 @@ describe('bad input: exit 2, one line naming the problem, a hint, no stack trace
       expect(r.stderr).not.toMatch(/\n\s+at /);
     });
   }
+  it('unpack into a non-empty directory is refused before any registry traffic', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kimg-nonempty-'));
+    await writeFile(path.join(dir, 'x'), 'x');
+    const r = await cli(['unpack', 'quay.io/kairos/core-opensuse:v1.4.0', dir, '--registry', '127.0.0.1:1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: target directory ".*" is not empty$/m);
+    expect(r.stderr).toMatch(/^hint: pass --force/m);
+    expect(r.stderr).not.toMatch(/127\.0\.0\.1:1/);
+  });
   it('--json puts the error document on stdout', async () => {
     const r = await cli(['resolve', 'ubuntu-22', 'core', '--version', 'v1.5.0', '--json']);
     expect(r.code).toBe(2);
