@@ -166,8 +166,8 @@ export function releaseFilesDecided(files: ReleaseFiles, version?: string): bool
         : known(files, KAIROS_RELEASE) && known(files, OS_RELEASE);
   if (!kairosDecided) return false;
   if (!known(files, USR_OS_RELEASE)) return false;
-  if (present(files, USR_OS_RELEASE) !== undefined && fromOsRelease(USR_OS_RELEASE, present(files, USR_OS_RELEASE)?.text ?? '') !== undefined) {
-    return true;
-  }
+  const usr = present(files, USR_OS_RELEASE);
+  if (usr !== undefined && fromOsRelease(USR_OS_RELEASE, usr.text) !== undefined) return true;
+  // No usable /usr/lib/os-release: the upstream comes from /etc/alpine-release or /etc/os-release.
   return known(files, ALPINE_RELEASE) && known(files, OS_RELEASE);
 }

@@ -40,7 +40,7 @@ export type FoundEntry =
   | { readonly kind: 'file'; readonly content: Buffer; readonly layer: number }
   | { readonly kind: 'link'; readonly target: string; readonly hard: boolean; readonly layer: number }
   | { readonly kind: 'absent'; readonly why: 'whiteout' | 'opaque' | 'shadowed' | 'not-in-image'; readonly layer?: number }
-  | { readonly kind: 'unreadable'; readonly why: string; readonly layer?: number };
+  | { readonly kind: 'unreadable'; readonly why: string; readonly layer?: number; /** A link target passed before its link: read again. */ readonly again?: true };
 
 /** A path as the image holds it, symlinks followed; `unknown` while the layers that decide it are unread. */
 export type Lookup =
@@ -119,27 +119,11 @@ function createTracker(paths: readonly string[]) {
     if (wanted.has(path)) return;
     wanted.add(path);
     if (seen.has(path) && !entries.has(path)) {
-      entries.set(path, { kind: 'unreadable', why: `link target /${path} was passed in a layer read before the link`, layer });
+      entries.set(path, { kind: 'unreadable', why: `link target /${path} was passed before the link was read`, layer, again: true });
     }
   };
 
-  const lookup = (path: string): Lookup => {
-    let p = rel(path);
-    for (let hop = 0; hop <= MAX_LINK_HOPS; hop++) {
-      const e = entries.get(p);
-      if (e === undefined) {
-        if (!wanted.has(p)) return { state: 'unknown', reason: `/${p} was not looked for` };
-        return complete ? { state: 'absent' } : { state: 'unknown' };
-      }
-      switch (e.kind) {
-        case 'file': return { state: 'present', content: e.content, path: `/${p}` };
-        case 'absent': return { state: 'absent' };
-        case 'unreadable': return { state: 'unknown', reason: e.why };
-        case 'link': p = e.target; break;
-      }
-    }
-    return { state: 'unknown', reason: `too many symlinks from ${path}` };
-  };
+  const lookup = (path: string): Lookup => lookupIn(entries, wanted, complete, path);
 
   return {
     wanted: (path: string): boolean => wanted.has(path) && !decidedAbove(path),
@@ -186,6 +170,7 @@ function createTracker(paths: readonly string[]) {
     everyWantedDecided: (): boolean => [...wanted].every((w) => entries.has(w)),
     lookup,
     entries,
+    wantedPaths: wanted as ReadonlySet<string>,
     isComplete: (): boolean => complete,
   };
 }
@@ -274,8 +259,50 @@ async function readLayer(blob: LayerBlob, index: number, t: Tracker, opts: ReadF
   }
 }
 
-/** Reads `paths` from the image whose `layers` are given (bottom first), top layer first. */
+/**
+ * Reads `paths` from the image whose `layers` are given (bottom first), top layer first. A link
+ * whose target was already passed (earlier in the same layer, or in a higher one) costs a second
+ * pass for the target alone; release files rarely need it (their link targets are asked for).
+ */
 export async function readImageFiles(opts: ReadFilesOptions): Promise<ReadFilesResult> {
+  const first = await readPass(opts);
+  const wanted = new Set(first.wanted);
+  let entries = first.entries;
+  let bytesRead = first.bytesRead;
+  for (let pass = 0; pass < MAX_LINK_HOPS; pass++) {
+    const again = [...entries].filter(([, e]) => e.kind === 'unreadable' && e.again === true).map(([p]) => `/${p}`);
+    if (again.length === 0) break;
+    const next = await readPass({ ...opts, paths: again, decided: undefined });
+    bytesRead += next.bytesRead;
+    for (const w of next.wanted) wanted.add(w);
+    const merged = new Map(entries);
+    for (const [p, e] of next.entries) if (!merged.has(p) || (merged.get(p)?.kind === 'unreadable' && again.includes(`/${p}`))) merged.set(p, e);
+    entries = merged;
+  }
+  const complete = first.complete;
+  const { wanted: _, ...result } = first;
+  return { ...result, entries, bytesRead, lookup: (path) => lookupIn(entries, wanted, complete, path) };
+}
+
+function lookupIn(entries: ReadonlyMap<string, FoundEntry>, wanted: ReadonlySet<string>, complete: boolean, path: string): Lookup {
+  let p = rel(path);
+  for (let hop = 0; hop <= MAX_LINK_HOPS; hop++) {
+    const e = entries.get(p);
+    if (e === undefined) {
+      if (!wanted.has(p)) return { state: 'unknown', reason: `/${p} was not looked for` };
+      return complete ? { state: 'absent' } : { state: 'unknown' };
+    }
+    switch (e.kind) {
+      case 'file': return { state: 'present', content: e.content, path: `/${p}` };
+      case 'absent': return { state: 'absent' };
+      case 'unreadable': return { state: 'unknown', reason: e.why };
+      case 'link': p = e.target; break;
+    }
+  }
+  return { state: 'unknown', reason: `too many symlinks from ${path}` };
+}
+
+async function readPass(opts: ReadFilesOptions): Promise<ReadFilesResult & { wanted: ReadonlySet<string> }> {
   const t = createTracker(opts.paths);
   const decided = opts.decided ?? ((): boolean => t.everyWantedDecided());
   let bytesRead = 0;
@@ -306,5 +333,6 @@ export async function readImageFiles(opts: ReadFilesOptions): Promise<ReadFilesR
     layersTotal: opts.layers.length,
     bytesTotal: opts.layers.reduce((a, l) => a + l.size, 0),
     complete: t.isComplete(),
+    wanted: t.wantedPaths,
   };
 }
