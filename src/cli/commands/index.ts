@@ -3,9 +3,10 @@ import { flavorsCommand } from './flavors.js';
 import { resolveCommand } from './resolve.js';
 import { tagsCommand } from './tags.js';
 import { pullCommand } from './pull.js';
+import { extractImgCommand } from './extract-img.js';
 import { unpackCommand } from './unpack.js';
 import { verifyCommand } from './verify.js';
 import { talosCommand } from './talos.js';
 
 /** Every command of the CLI, in the order `--help` lists them. */
-export const commands: readonly CommandSpec[] = [flavorsCommand, resolveCommand, tagsCommand, pullCommand, unpackCommand, verifyCommand, talosCommand];
+export const commands: readonly CommandSpec[] = [flavorsCommand, resolveCommand, tagsCommand, pullCommand, extractImgCommand, unpackCommand, verifyCommand, talosCommand];

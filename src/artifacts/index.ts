@@ -1,0 +1,15 @@
+/** Disk-image artifacts: resolve, extract (natively or through luet), verify, decompress. */
+export { extractImgTasks, summarizeExtractImg, writeCommand } from './extract-tasks.js';
+export type { ArtifactSpec, ExtractImgContext, ExtractImgOptions, ExtractImgSummary } from './extract-tasks.js';
+export { extractArtifact, artifactNotFound, isMissingManifest } from './extract.js';
+export type { ExtractArtifactOptions, ExtractArtifactResult } from './extract.js';
+export { extractViaLuet } from './extract-tree.js';
+export type { ExtractViaLuetOptions, ExtractViaLuetResult } from './extract-tree.js';
+export { createArtifactSink } from './artifact-sink.js';
+export type { ArtifactFile, ArtifactSink, ArtifactSinkOptions, ChecksumStatus, FileRole } from './artifact-sink.js';
+export { extractArtifactLayer } from './extract-layer.js';
+export { classifyEntry, entryTypeOf } from './artifact-entries.js';
+export { parseChecksumFile, expectedDigestFor, uncompressedName, isDiskImageName, isChecksumFileName, imageCompressionOf } from './checksum-file.js';
+export type { ChecksumLine, Expectation, ImageCompression } from './checksum-file.js';
+export { artifactTags, isArtifactRepository } from './artifact-tags.js';
+export { decodeImage } from './image-decoder.js';
