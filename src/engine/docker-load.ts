@@ -3,10 +3,10 @@
  * layers) streamed to the engine's `docker load` endpoint as a docker-archive built on the fly.
  * No registry traffic. The engine's image ID is the config digest, the same as a registry pull's.
  */
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { interrupted, isAbortError, KairosImgError } from '../errors.js';
+import { responseLines } from './docker-stream.js';
 import { formatReference, type Reference } from '../reference/reference.js';
 import type { ImageIndex, ImageManifest, Platform } from '../registry/media-types.js';
 import type { Store } from '../store/layout.js';
@@ -69,7 +69,7 @@ export async function loadIntoEngine(opts: { docker: Docker; archive: Readable; 
     }
     const lines: string[] = [];
     try {
-      for await (const line of createInterface({ input: response, crlfDelay: Infinity })) lines.push(line);
+      for await (const line of responseLines(response)) lines.push(line);
     } catch (e) {
       return fail(e);
     } finally {

@@ -3,10 +3,10 @@
  * with the credentials our registry client would use sent as X-Registry-Auth. Its progress stream
  * is folded by docker-progress.ts; its failures become KairosImgErrors that say what to change.
  */
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { interrupted, isAbortError, KairosImgError } from '../errors.js';
+import { responseLines } from './docker-stream.js';
 import type { Reference } from '../reference/reference.js';
 import type { CredentialSource, Credentials } from '../registry/credentials.js';
 import { applyPullMessage, parsePullMessage, pullProgressState, type PullProgressState } from './docker-progress.js';
@@ -129,8 +129,7 @@ export async function pullIntoEngine(opts: EnginePullOptions): Promise<EnginePul
   signal?.addEventListener('abort', onAbort, { once: true });
   let state = pullProgressState();
   try {
-    const lines = createInterface({ input: stream, crlfDelay: Infinity });
-    for await (const line of lines) {
+    for await (const line of responseLines(stream)) {
       const msg = parsePullMessage(line);
       if (msg === undefined) continue;
       state = applyPullMessage(state, msg);

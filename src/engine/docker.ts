@@ -124,16 +124,18 @@ async function removeContainer(container: Docker.Container): Promise<void> {
  */
 export async function exportContainerFilesystem(opts: ExportFilesystemOptions): Promise<ContainerExport> {
   opts.signal?.throwIfAborted();
+  const aborted = (): boolean => opts.signal?.aborted === true;
   let container: Docker.Container;
   try {
+    // No abort signal on the create request: the engine would still create a container for a
+    // request we stopped waiting for, and we would not know its ID to remove it. It is quick.
     container = await opts.docker.createContainer({
       // The container never starts: the command only satisfies images that have none.
       _query: opts.platform === undefined ? {} : { platform: opts.platform },
       _body: { Image: opts.reference, Cmd: ['/kairos-img-export'], Labels: { 'io.kairos-img.purpose': 'filesystem-export' }, NetworkDisabled: true },
-      abortSignal: opts.signal,
     } as never);
   } catch (e) {
-    if (opts.signal?.aborted === true || isAbortError(e)) throw interrupted();
+    if (aborted() || isAbortError(e)) throw interrupted();
     const status = (e as { statusCode?: unknown }).statusCode;
     if (status === 404) {
       throw new KairosImgError('ENGINE_IMAGE_MISSING', `the Docker engine has no image ${opts.reference}${opts.platform === undefined ? '' : ` for ${opts.platform}`}`, {
@@ -144,11 +146,15 @@ export async function exportContainerFilesystem(opts: ExportFilesystemOptions): 
   }
   let removed: Promise<void> | undefined;
   const cleanup = (): Promise<void> => (removed ??= removeContainer(container));
+  if (aborted()) {
+    await cleanup();
+    throw interrupted();
+  }
   const onAbort = (): void => { void cleanup().catch(() => undefined); };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const raw = (await container.export({ abortSignal: opts.signal } as object)) as unknown as Readable;
-    if (opts.signal?.aborted === true) {
+    if (aborted()) {
       raw.destroy();
       throw interrupted();
     }
@@ -164,7 +170,7 @@ export async function exportContainerFilesystem(opts: ExportFilesystemOptions): 
   } catch (e) {
     opts.signal?.removeEventListener('abort', onAbort);
     await cleanup().catch(() => undefined);
-    if (opts.signal?.aborted === true || isAbortError(e)) throw interrupted();
+    if (aborted() || isAbortError(e)) throw interrupted();
     throw new KairosImgError('ENGINE_EXPORT_FAILED', `the Docker engine could not export the filesystem of ${opts.reference}: ${engineMessage(e)}`, { cause: e });
   }
 }
