@@ -6,6 +6,13 @@ export type Target =
   | { kind: 'catalog'; os: string; flavor: string; variant: string }
   | { kind: 'reference'; reference: Reference; text: string };
 
+/**
+ * Other operating systems with a catalog: `talos <image>` names a Talos image. The OS name stands
+ * where a Kairos flavor would and the image where the variant would, so every path that carries
+ * flavor and variant (pull, unpack) reaches the right catalog; resolution dispatches on the OS.
+ */
+export const OTHER_OS_CATALOGS: readonly string[] = ['talos'];
+
 /** A first argument with "/", ":" or "@" is a reference; anything else names a flavor. */
 export function looksLikeReference(arg: string): boolean {
   return /[/:@]/.test(arg);
@@ -23,6 +30,10 @@ export function parseTarget(args: readonly string[], opts: { defaultVariant?: st
     return { kind: 'reference', reference: parseReference(first), text: first };
   }
   if (rest.length > 0) throw usageError('TOO_MANY_ARGUMENTS', `unexpected argument "${rest[0]}"`, `usage: ${opts.usage}`);
+  if (OTHER_OS_CATALOGS.includes(first)) {
+    if (second === undefined) throw usageError('MISSING_ARGUMENT', `name the ${first} image after "${first}", e.g. ${first} installer`, `usage: ${opts.usage}`);
+    return { kind: 'catalog', os: first, flavor: first, variant: second };
+  }
   const variant = second ?? opts.defaultVariant;
   if (variant === undefined) {
     throw usageError('MISSING_ARGUMENT', `name the variant after the flavor: ${first} core or ${first} standard`, `usage: ${opts.usage}`);

@@ -9,6 +9,8 @@ import { eraFor, normalizeK3sOption, normalizeVersion, resolveImage, tagSearches
 import { newestRelease, type TagLists } from '../catalog/discover.js';
 import { repositoryName, type Reference } from '../reference/reference.js';
 import type { Catalog } from '../catalog/types.js';
+import { loadTalosMatrix } from '../catalog/talos/load.js';
+import { resolveTalos } from '../catalog/talos/resolve.js';
 
 /** What resolution needs from a registry: a repository's tags, or undefined when it does not exist. */
 export interface TagSource {
@@ -39,6 +41,10 @@ export interface Resolution extends ResolvedImage {
 }
 
 export async function resolve(opts: ResolveOptions): Promise<Resolution> {
+  // `talos <image>` arrives as flavor "talos", variant the image (see OTHER_OS_CATALOGS in cli/target.ts).
+  if ((opts.os ?? (opts.flavor === 'talos' ? 'talos' : 'kairos')) === 'talos') {
+    return resolveTalos(await loadTalosMatrix(), { ...opts, image: opts.variant });
+  }
   const catalog = opts.catalog ?? (await loadCatalog(opts.os ?? 'kairos'));
   const variant = catalog.variants.find((v) => v.name === opts.variant);
   const needsK3s = variant?.kubernetes !== undefined;

@@ -42,7 +42,10 @@ export const talosCommand: CommandSpec = {
       .description('the Talos Linux support matrix: show it, and check a combination against it')
       .addHelpText('after', [
         '',
-        'Talos images resolve and pull like Kairos ones: kairos-img pull talos installer --version v1.3.7',
+        'Examples:',
+        '  kairos-img talos matrix --version 1.3,1.2',
+        '  kairos-img talos check --talos 1.3 --kubernetes 1.26 --platform aws --on 2023-03-16',
+        '  kairos-img pull talos installer --version v1.3.7     # Talos images resolve like Kairos ones',
       ].join('\n'));
 
     subcommand(talos, 'matrix')
