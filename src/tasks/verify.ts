@@ -222,7 +222,8 @@ export function verifyTasks(opts: VerifyOptions, catalog: Catalog): Array<ListrT
           checks,
           read: f === undefined ? undefined : { bytesRead: f.bytesRead, bytesTotal: f.bytesTotal, layersRead: f.layersRead, layersTotal: f.layersTotal },
         };
-        task.title = ctx.report.ok ? 'All checks passed' : `${checks.filter((c) => c.ok === false).length} checks failed`;
+        const failed = checks.filter((c) => c.ok === false).length;
+        task.title = ctx.report.ok ? 'All checks passed' : `${failed} check${failed === 1 ? '' : 's'} failed`;
       },
     },
   ];
