@@ -97,7 +97,8 @@ async function closeFile(file: WriteStream): Promise<void> {
 
 export async function createArtifactSink(opts: ArtifactSinkOptions): Promise<ArtifactSink> {
   const outDir = path.resolve(opts.outDir);
-  await fsp.mkdir(outDir, { recursive: true });
+  // Remembered so that a failed run leaves no directory it created either.
+  const created = await fsp.mkdir(outDir, { recursive: true });
   const st = await fsp.stat(outDir);
   if (!st.isDirectory()) throw new KairosImgError('OUT_NOT_A_DIRECTORY', `--out ${outDir} exists and is not a directory`, { kind: 'usage' });
   const pending = new Map<string, Pending>();
@@ -185,6 +186,15 @@ export async function createArtifactSink(opts: ArtifactSinkOptions): Promise<Art
     await Promise.all([...temps, ...placed].map((p) => fsp.rm(p, { force: true })));
     temps.clear();
     placed.length = 0;
+    if (created !== undefined) {
+      for (let dir = outDir; dir.length >= created.length; dir = path.dirname(dir)) {
+        try {
+          await fsp.rmdir(dir);
+        } catch {
+          break; // not empty (someone else's files) or already gone
+        }
+      }
+    }
   };
 
   return {

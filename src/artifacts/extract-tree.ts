@@ -62,10 +62,9 @@ async function candidates(root: string): Promise<Array<{ name: string; abs: stri
 
 export async function extractViaLuet(opts: ExtractViaLuetOptions): Promise<ExtractViaLuetResult> {
   const outDir = path.resolve(opts.outDir);
-  await fsp.mkdir(outDir, { recursive: true });
+  const sink = await createArtifactSink({ outDir, decompress: opts.decompress, signal: opts.signal, label: opts.label, warn: opts.warn });
   const work = path.join(outDir, `.kairos-img-luet-${randomBytes(6).toString('hex')}`);
   await fsp.mkdir(work, { mode: 0o700 });
-  const sink = await createArtifactSink({ outDir, decompress: opts.decompress, signal: opts.signal, label: opts.label, warn: opts.warn });
   try {
     const ran = await luetUnpack({ image: opts.image, dir: work, platform: opts.platform, env: opts.env, signal: opts.signal, engine: opts.engine, log: opts.log });
     const skipped = new Map<SkipReason, { n: number; example: string }>();
@@ -85,6 +84,7 @@ export async function extractViaLuet(opts: ExtractViaLuetOptions): Promise<Extra
     const files = await sink.finish();
     return { engine: ran.engine, command: ran.command, files, skipped: [...skipped.values()].reduce((a, s) => a + s.n, 0) };
   } catch (e) {
+    await fsp.rm(work, { recursive: true, force: true });
     await sink.discard();
     throw e;
   } finally {

@@ -86,7 +86,7 @@ export const extractImgCommand: CommandSpec = {
             const lines = [
               d.reference,
               `${style.dim('digest:')} ${d.digest}${d.engine === 'native' ? '' : ` ${style.dim(`(via ${d.engine}: ${(d.command ?? []).join(' ')})`)}`}`,
-              ...d.files.map((f) => `  ${status(f)}  ${formatBytes(f.size).padStart(9)}  ${rel(f.path)}${f.role === 'image' ? style.dim(`  sha256 ${f.rawSha256 ?? f.sha256}${f.compression !== 'none' && f.decompressed !== true ? ' (uncompressed)' : ''}`) : ''}`),
+              ...d.files.map((f) => `  ${status(f)}  ${formatBytes(f.size).padStart(9)}  ${rel(f.path)}${f.role === 'image' ? style.dim(`  ${f.compression !== 'none' && f.decompressed !== true ? 'raw image ' : ''}sha256 ${f.rawSha256 ?? f.sha256}`) : ''}`),
             ];
             if (image !== undefined && image.checksum === 'unverified') {
               lines.push(style.bad('the artifact has no checksum file for the disk image: it is unverified (its blob digest was checked)'));
