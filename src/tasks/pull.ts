@@ -64,6 +64,7 @@ export interface PullContext {
   resolution?: Resolution;
   platform?: Platform;
   manifest?: ManifestResult;
+  pulling?: Promise<PullImageResult>;
   result?: PullImageResult;
   layout?: ExportLayoutResult & { tag: string };
 }
@@ -161,22 +162,31 @@ export function pullTasks(opts: PullOptions): Array<ListrTask<PullContext>> {
           },
         });
         pulling.catch((e: unknown) => { for (const d of done.values()) d.reject(e); });
-        ctx.result = undefined;
-        const sub = task.newListr<PullContext>(
-          m.manifest.layers.map((l, i) => ({
-            title: `Layer ${i + 1}/${m.manifest.layers.length} ${l.digest.slice(7, 19)} (${(l.size / 1048576).toFixed(1)} MiB)`,
-            task: async (_c, t) => {
-              const show = throttle(plain ? 5000 : 150, (bytes: number, total: number) => { t.output = transferText(bytes, total, started); });
-              progress.set(l.digest, show);
-              const cached = await done.get(l.digest)?.promise;
-              t.title = `${t.title ?? ''}${cached === true ? ' cached' : ''}`;
-            },
-          })),
-          { concurrent: true, exitOnError: true, rendererOptions: { collapseSubtasks: false } as never },
+        ctx.pulling = pulling;
+        // Returned, not run: the parent list renders the layer subtasks (on stderr, like the rest).
+        return task.newListr<PullContext>(
+          [
+            ...m.manifest.layers.map((l, i): ListrTask<PullContext> => ({
+              title: `Layer ${i + 1}/${m.manifest.layers.length} ${l.digest.slice(7, 19)} (${(l.size / 1048576).toFixed(1)} MiB)`,
+              task: async (_c, t) => {
+                const show = throttle(plain ? 5000 : 150, (bytes: number, total: number) => { t.output = transferText(bytes, total, started); });
+                progress.set(l.digest, show);
+                const cached = await done.get(l.digest)?.promise;
+                t.title = `${t.title ?? ''}${cached === true ? ' cached' : ''}`;
+              },
+            })),
+          ],
+          { concurrent: true, exitOnError: true },
         );
-        const [result] = await Promise.all([pulling, sub.run(ctx)]);
+      },
+    },
+    {
+      title: 'Verify and record the image',
+      task: async (ctx, task) => {
+        if (ctx.pulling === undefined) throw new Error('no pull under way');
+        const result = await ctx.pulling;
         ctx.result = result;
-        task.title = `Fetched ${result.fetched} blobs, ${result.cached} already cached (${((Date.now() - started) / 1000).toFixed(1)} s)`;
+        task.title = `Verified: ${result.fetched} blobs fetched, ${result.cached} already cached`;
       },
     },
     ...(opts.to?.kind === 'oci'
