@@ -47,3 +47,28 @@ describe('Talos image names', () => {
     expect(newestTalosRelease(matrix, 'installer-base', ['v1.9.6'])).toBeUndefined();
   });
 });
+
+describe('plugged into the shared target and resolution', async () => {
+  const { parseTarget } = await import('../../../src/cli/target.js');
+  const { resolve } = await import('../../../src/tasks/resolve.js');
+  it('parseTarget recognises `talos <image>`', () => {
+    expect(parseTarget(['talos', 'installer'], { usage: 'u', defaultVariant: 'core' })).toEqual({ kind: 'catalog', os: 'talos', flavor: 'talos', variant: 'installer' });
+    expect(code(() => parseTarget(['talos'], { usage: 'u', defaultVariant: 'core' }))).toBe('MISSING_ARGUMENT');
+    expect(parseTarget(['ubuntu', 'core'], { usage: 'u' })).toEqual({ kind: 'catalog', os: 'kairos', flavor: 'ubuntu', variant: 'core' });
+  });
+  it('resolve() dispatches on the OS, offline with a release', async () => {
+    const r = await resolve({ flavor: 'talos', variant: 'imager', version: 'v1.9.0', registry: 'mirror.local:5000' });
+    expect(formatReference(r.reference)).toBe('mirror.local:5000/siderolabs/imager:v1.9.0');
+    expect(r.discovered).toBe(false);
+    await expect(resolve({ flavor: 'talos', variant: 'installer' })).rejects.toMatchObject({ code: 'MISSING_INPUT' });
+    await expect(resolve({ flavor: 'talos', variant: 'installer', version: 'v1.3.7', k3s: 'v1.26.1+k3s1' })).rejects.toMatchObject({ code: 'UNEXPECTED_K3S' });
+  });
+  it('discovers through the injected tag source', async () => {
+    const asked: string[] = [];
+    const tags = { listTags: async (repo: { registry: string; repository: string }) => { asked.push(`${repo.registry}/${repo.repository}`); return ['v1.3.6', 'v1.3.7', 'v1.4.0']; } };
+    const r = await resolve({ flavor: 'talos', variant: 'installer', version: '1.3', tags });
+    expect(formatReference(r.reference)).toBe('ghcr.io/siderolabs/installer:v1.3.7');
+    expect(asked).toEqual(['ghcr.io/siderolabs/installer']);
+    expect(r.discovered).toBe(true);
+  });
+});
