@@ -29,6 +29,8 @@ export interface EnginePullContext extends PullContext {
   store?: Store;
   cached?: CachedImage;
   pulled?: EnginePullResult;
+  enginePulling?: Promise<EnginePullResult>;
+  engineStarted?: number;
   loaded?: LoadCachedImageResult;
 }
 
@@ -147,9 +149,9 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
-function enginePullTask(opts: EnginePullOptions): ListrTask<EnginePullContext> {
+function engineLayerTasks(opts: EnginePullOptions): Array<ListrTask<EnginePullContext>> {
   const plain = opts.progress !== 'tty';
-  return {
+  return [{
     title: 'Pull into the Docker engine',
     task: async (ctx, task) => {
       const { engine, reference, platform, manifest } = ctx;
@@ -176,7 +178,10 @@ function enginePullTask(opts: EnginePullOptions): ListrTask<EnginePullContext> {
       });
       // Layers the engine never mentions (it had the whole image) finish with the pull.
       pulling.then(() => { for (const d of done.values()) d.resolve(true); }, (e: unknown) => { for (const d of done.values()) d.reject(e); });
-      const sub = task.newListr<EnginePullContext>(
+      ctx.enginePulling = pulling;
+      ctx.engineStarted = started;
+      // Returned, not run: the parent list renders the layer subtasks (on stderr, like the rest).
+      return task.newListr<EnginePullContext>(
         layers.map(([id, l], i) => ({
           title: `Layer ${i + 1}/${layers.length} ${id} (${(l.size / 1048576).toFixed(1)} MiB)`,
           task: async (_c, t) => {
@@ -185,13 +190,18 @@ function enginePullTask(opts: EnginePullOptions): ListrTask<EnginePullContext> {
             t.title = `${t.title ?? ''}${cached === true ? ' already in the engine' : ''}`;
           },
         })),
-        { concurrent: true, exitOnError: true, rendererOptions: { collapseSubtasks: false } as never },
+        { concurrent: true, exitOnError: true },
       );
-      const [result] = await Promise.all([pulling, sub.run(ctx)]);
-      ctx.pulled = result;
-      task.title = `${result.upToDate ? 'Already in the engine' : 'Pulled into the engine'}: ${result.imageId.slice(0, 19)}… (${((Date.now() - started) / 1000).toFixed(1)} s)`;
     },
-  };
+  }, {
+    title: 'Check the image in the engine',
+    task: async (ctx, task) => {
+      if (ctx.enginePulling === undefined) throw new Error('no pull under way');
+      const result = await ctx.enginePulling;
+      ctx.pulled = result;
+      task.title = `${result.upToDate ? 'Already in the engine' : 'Pulled into the engine'}: ${result.imageId.slice(0, 19)}… (${((Date.now() - (ctx.engineStarted ?? Date.now())) / 1000).toFixed(1)} s)`;
+    },
+  }];
 }
 
 function platformString(p: Platform): string {
@@ -200,7 +210,7 @@ function platformString(p: Platform): string {
 
 export function enginePullTasks(opts: EnginePullOptions): Array<ListrTask<EnginePullContext>> {
   if (opts.fromCache === true) return [connectTask(opts), ...cacheResolveTasks(opts), loadTask(opts)];
-  return [connectTask(opts), ...(resolveTasks(opts) as Array<ListrTask<EnginePullContext>>), enginePullTask(opts)];
+  return [connectTask(opts), ...(resolveTasks(opts) as Array<ListrTask<EnginePullContext>>), ...engineLayerTasks(opts)];
 }
 
 export function summarizeEnginePull(ctx: EnginePullContext): EnginePullSummary {
