@@ -41,9 +41,21 @@ function tee(src: Readable): [PassThrough, PassThrough] {
   return [a, b];
 }
 
-export function layerInputs(opts: LayerSourceOptions): LayerInput[] {
+export interface LayerSources {
+  layers: LayerInput[];
+  /** Waits for cache writes still running (a failed one removes its temporary file first). */
+  settle(): Promise<void>;
+}
+
+export function layerInputs(opts: LayerSourceOptions): LayerSources {
   let streamed = false;
-  return opts.layers.map((desc, index) => ({
+  const pending = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    pending.add(p);
+    p.then(() => pending.delete(p), () => pending.delete(p));
+    return p;
+  };
+  const layers = opts.layers.map((desc, index) => ({
     digest: desc.digest,
     size: desc.size,
     mediaType: desc.mediaType,
@@ -59,11 +71,17 @@ export function layerInputs(opts: LayerSourceOptions): LayerInput[] {
         streamed = true;
         const [toUnpack, toCache] = tee(fetch());
         // The cache write finishes (or fails) with the stream; its failure reaches the unpacker through the tee.
-        opts.store.writeBlob(desc, toCache, { signal, preverified: true }).catch((e: unknown) => toUnpack.destroy(e instanceof Error ? e : new Error(String(e))));
+        track(opts.store.writeBlob(desc, toCache, { signal, preverified: true })).catch((e: unknown) => toUnpack.destroy(e instanceof Error ? e : new Error(String(e))));
         return toUnpack;
       }
-      await opts.store.writeBlob(desc, fetch(), { signal, preverified: true });
+      await track(opts.store.writeBlob(desc, fetch(), { signal, preverified: true }));
       return opts.store.openBlob(desc.digest);
     },
   }));
+  return {
+    layers,
+    async settle() {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+  };
 }

@@ -125,16 +125,22 @@ export function unpackTasks(opts: UnpackOptions): Array<ListrTask<UnpackContext>
           task.output = `layer ${layer + 1}/${n} · ${(bytes / 1048576).toFixed(1)} / ${(total / 1048576).toFixed(1)} MiB · ${(bytes / 1048576 / secs).toFixed(1)} MiB/s · ${entries} entries`;
         });
         const needsClient = !(await Promise.all(m.manifest.layers.map((l) => store.has(l.digest)))).every(Boolean);
-        ctx.report = await unpackImage({
-          dir: opts.dir,
-          layers: layerInputs({ client: needsClient ? client(ctx) : ctx.client, store, repo: ref, layers: m.manifest.layers }),
-          force: opts.force === true,
-          signal: opts.signal,
-          onProgress: (e) => {
-            done.set(e.layer, e.bytes);
-            show(e.layer, e.entries);
-          },
-        });
+        const sources = layerInputs({ client: needsClient ? client(ctx) : ctx.client, store, repo: ref, layers: m.manifest.layers });
+        try {
+          ctx.report = await unpackImage({
+            dir: opts.dir,
+            layers: sources.layers,
+            force: opts.force === true,
+            signal: opts.signal,
+            onProgress: (e) => {
+              done.set(e.layer, e.bytes);
+              show(e.layer, e.entries);
+            },
+          });
+        } finally {
+          // Cache writes running beside the unpack end (and clean up) before the command does.
+          await sources.settle();
+        }
         if (needsClient) ctx.fromCache = false;
         const r = ctx.report;
         task.title = `Unpacked ${n} layers: ${r.entries} entries, ${(r.bytes / 1048576).toFixed(1)} MiB in ${((Date.now() - started) / 1000).toFixed(1)} s`;
