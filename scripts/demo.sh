@@ -57,4 +57,8 @@ run unpack opensuse standard "$work/rootfs" --force --version v1.5.0 --k3s v1.26
 printf '\n$ cat rootfs/etc/os-release\n'
 cat "$work/rootfs/etc/os-release"
 
+say "Is it supported, current, and what its name says? (versioning policy + the image's own release files)"
+run verify opensuse standard
+run verify quay.io/kairos/core-opensuse:v1.3.2 || echo "(exit $? — an unsupported branch fails verification)"
+
 say "Done. Everything above ran against $KIMG_REGISTRY; against quay.io, drop --registry."
