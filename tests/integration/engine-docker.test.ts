@@ -3,7 +3,7 @@
 // fault proxy), container export through the unpack engine compared with the native unpack,
 // interrupted pulls and exports leaving nothing behind, and the error when no engine answers.
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdtemp, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
@@ -17,7 +17,7 @@ import {
   connectDocker, exportContainerFilesystem, loadCachedImage, pullIntoEngine, unpackViaDocker, layerProgressId,
   type PullProgressState,
 } from '../../src/engine/docker.js';
-import { createRegistryClient } from '../../src/registry/index.js';
+import { createRegistryClient, dockerConfigCredentials } from '../../src/registry/index.js';
 import { openStore, pullImage, type Store } from '../../src/store/index.js';
 import { unpackImage } from '../../src/unpack/index.js';
 import { parseReference, type Reference } from '../../src/reference/reference.js';
@@ -104,6 +104,26 @@ describe('pullIntoEngine', () => {
     // A second pull: up to date, same image.
     const again = await pullIntoEngine({ docker, reference: ref, platform: 'linux/amd64' });
     expect(again).toMatchObject({ imageId: r.imageId, upToDate: true });
+  });
+
+  it('credentials from the Docker config reach the engine (X-Registry-Auth); without them the engine is refused', async () => {
+    const repo = `kimg-enginetest-${run}/private`;
+    const layoutDir = await mkdtemp(path.join(tmpdir(), 'kimg-engine-img-'));
+    const layers = [{ compression: 'gzip' as const, entries: [{ path: 'secret.txt', type: 'file' as const, content: randomBytes(1000) }] }];
+    const built = await buildImage({ dir: layoutDir, tag: 'v1', format: 'docker', arch: 'amd64', layers, config: { Cmd: ['/bin/sh'] } });
+    const creds = { username: env.basicUser, password: env.basicPass };
+    await pushImage({ layoutDir, tag: 'v1', dest: `${env.registryBasic}/${repo}:v1`, plainHttp: true, creds });
+    const ref = parseReference(`${env.registryBasic}/${repo}:v1`);
+    const anonymous = await pullIntoEngine({ docker, reference: ref, platform: 'linux/amd64', credentials: dockerConfigCredentials({ configPath: path.join(tmpdir(), 'kimg-none', 'config.json') }) }).catch((e: unknown) => e);
+    expect(anonymous).toMatchObject({ code: 'ENGINE_UNAUTHORIZED' });
+    expect((anonymous as Error).message).not.toContain(env.basicPass);
+    const configDir = await mkdtemp(path.join(tmpdir(), 'kimg-engine-dockercfg-'));
+    const auth = Buffer.from(`${env.basicUser}:${env.basicPass}`).toString('base64');
+    await writeFile(path.join(configDir, 'config.json'), JSON.stringify({ auths: { [env.registryBasic]: { auth } } }));
+    const r = await pullIntoEngine({ docker, reference: ref, platform: 'linux/amd64', credentials: dockerConfigCredentials({ env: { DOCKER_CONFIG: configDir } }) });
+    expect(r.imageId).toBe(built.configDigest);
+    expect(r.repoDigests).toContain(`${env.registryBasic}/${repo}@${built.manifestDigest}`);
+    await docker.getImage(r.imageId).remove({ force: true });
   });
 
   it('a tag that does not exist: ENGINE_IMAGE_NOT_FOUND', async () => {
