@@ -100,7 +100,7 @@ export async function luetUnpack(opts: LuetUnpackOptions): Promise<LuetUnpackRes
   try {
     await runLuetInDocker({ image: opts.image, dir: opts.dir, platform: opts.platform, env, signal: opts.signal, log: opts.log });
   } catch (e) {
-    if (isKairosImgError(e) && e.code === 'ENGINE_UNREACHABLE') throw luetUnavailable({ dockerProblem: e.message.replace(/^no/, 'no') });
+    if (isKairosImgError(e) && e.code === 'ENGINE_UNREACHABLE') throw luetUnavailable({ dockerProblem: e.message });
     throw e;
   }
   return { engine: 'docker', command: dockerLuetCommand({ image: opts.image, dir: opts.dir, platform: opts.platform }) };
