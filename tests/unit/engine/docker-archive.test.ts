@@ -19,7 +19,7 @@ async function readArchive(stream: Readable): Promise<Map<string, Buffer>> {
   const done = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, body, next) => {
       const chunks: Buffer[] = [];
-      body.on('data', (c: Buffer) => chunks.push(c));
+      body.on('data', (c: unknown) => chunks.push(c as Buffer));
       body.on('end', () => { out.set(header.name, Buffer.concat(chunks)); next(); });
     });
     extract.on('finish', resolve);
