@@ -22,7 +22,7 @@ export function addGlobalOptions(cmd: Command): Command {
     .option('-q, --quiet', 'no progress output')
     .option('-v, --verbose', 'a line per event (requests, retries, layers) on stderr')
     .option('--debug', 'stack traces on errors')
-    .addOption(new Option('--registry <host[:port]>', 'use this registry instead of quay.io (mirrors, a local registry)').env('KAIROS_IMG_REGISTRY'))
+    .addOption(new Option('--registry <host[:port]>', 'use this registry instead of quay.io / ghcr.io (mirrors, a local registry)').env('KAIROS_IMG_REGISTRY'))
     .option('--plain-http', 'talk HTTP instead of HTTPS to the registry (env KAIROS_IMG_PLAIN_HTTP=1)')
     .addOption(new Option('--cache-dir <dir>', 'content cache (default $KAIROS_IMG_CACHE, $XDG_CACHE_HOME/kairos-img, ~/.cache/kairos-img)'));
 }

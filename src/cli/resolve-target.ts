@@ -1,8 +1,10 @@
 /** Turns a command's positional arguments and image options into one reference. */
 import { resolve, type Resolution, type TagSource } from '../tasks/resolve.js';
 import type { ImageKind } from '../catalog/resolve.js';
-import { rewriteRegistry, type Reference } from '../reference/reference.js';
-import { parseTarget } from './target.js';
+import type { Reference } from '../reference/reference.js';
+import { mirrored } from './mirror.js';
+import { parseTarget, type Target } from './target.js';
+import type { ImageSpec } from '../tasks/pull.js';
 import type { CliContext } from './context.js';
 import type { ImageOptions } from './image-options.js';
 import { usageError } from '../errors.js';
@@ -23,15 +25,9 @@ export interface ResolveTargetOptions extends ImageOptions {
 export async function resolveImage(ctx: CliContext, args: readonly string[], opts: ResolveTargetOptions): Promise<TargetResolution> {
   const target = parseTarget(args, { usage: opts.usage, ...(opts.defaultVariant === undefined ? {} : { defaultVariant: opts.defaultVariant }) });
   if (target.kind === 'reference') {
-    for (const flag of ['version', 'k3s', 'model'] as const) {
-      if (opts[flag] !== undefined) throw usageError('CONFLICTING_OPTIONS', `--${flag} applies to <flavor> <variant>, not to a full reference`, `drop --${flag}, or name the image by flavor and variant`);
-    }
-    // --registry also redirects full quay.io references, so a mirror serves every form alike.
-    const reference = rewriteRegistry(target.reference, 'quay.io', ctx.registry);
-    if (reference.tag === undefined && reference.digest === undefined) {
-      return { reference: { ...reference, tag: 'latest' } };
-    }
-    return { reference };
+    rejectCatalogOptions(opts);
+    // --registry also redirects full references to the catalogs' registries: a mirror serves every form alike.
+    return { reference: await mirrored(target.reference, ctx.registry) };
   }
   const r = await resolve({
     flavor: target.flavor,
@@ -47,4 +43,20 @@ export async function resolveImage(ctx: CliContext, args: readonly string[], opt
     signal: ctx.signal,
   });
   return { reference: r.reference, catalog: r };
+}
+
+/** --version, --k3s and --model name a catalog release; with a full reference they are a mistake. */
+export function rejectCatalogOptions(opts: ImageOptions): void {
+  for (const flag of ['version', 'k3s', 'model'] as const) {
+    if (opts[flag] !== undefined) throw usageError('CONFLICTING_OPTIONS', `--${flag} applies to <flavor> <variant>, not to a full reference`, `drop --${flag}, or name the image by flavor and variant`);
+  }
+}
+
+/** The image a command names, for the task lists: a full reference (mirrored) or a catalog request. */
+export async function imageSpec(ctx: CliContext, target: Target, opts: ImageOptions): Promise<ImageSpec> {
+  if (target.kind === 'reference') {
+    rejectCatalogOptions(opts);
+    return { reference: await mirrored(target.reference, ctx.registry) };
+  }
+  return { flavor: target.flavor, variant: target.variant, version: opts.version, k3s: opts.k3s, model: opts.model };
 }

@@ -6,9 +6,9 @@ import { runTasks } from '../../tasks/runner.js';
 import { formatBytes, type CommandResult, type Style } from '../render.js';
 import { parseTarget } from '../target.js';
 import { imageOptions, type ImageOptions } from '../image-options.js';
-import { rewriteRegistry } from '../../reference/reference.js';
 import { usageError } from '../../errors.js';
 import type { CommandSpec } from '../command.js';
+import { imageSpec } from '../resolve-target.js';
 
 const USAGE = 'kairos-img pull <flavor> <variant> | <reference> [--to oci:DIR[:TAG] | --to docker [--from-cache]]';
 
@@ -42,16 +42,9 @@ export const pullCommand: CommandSpec = {
           throw usageError('BAD_OPTION', `--concurrency ${opts.concurrency} is not a number from 1 to 16`);
         }
         const target = parseTarget(args, { usage: USAGE });
-        if (target.kind === 'reference') {
-          for (const flag of ['version', 'k3s', 'model'] as const) {
-            if (opts[flag] !== undefined) throw usageError('CONFLICTING_OPTIONS', `--${flag} applies to <flavor> <variant>, not to a full reference`);
-          }
-        }
         const log = ctx.verbose ? (l: string): void => { ctx.stderr.write(`${l}\n`); } : undefined;
         const client = createClient({ plainHttp: ctx.plainHttp, env: ctx.env, log });
-        const image = target.kind === 'reference'
-          ? { reference: rewriteRegistry(target.reference.tag === undefined && target.reference.digest === undefined ? { ...target.reference, tag: 'latest' } : target.reference, 'quay.io', ctx.registry) }
-          : { flavor: target.flavor, variant: target.variant, version: opts.version, k3s: opts.k3s, model: opts.model };
+        const image = await imageSpec(ctx, target, opts);
         const common = {
           image, to, concurrency, registry: ctx.registry, plainHttp: ctx.plainHttp, arch: opts.arch, cacheDir: ctx.cacheDir,
           signal: ctx.signal, progress: ctx.progress, stderr: ctx.stderr as NodeJS.WriteStream, env: ctx.env, log, hostArch: ctx.hostArch, client,

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { listTags, type TagListing } from '../../tasks/tags.js';
 import { createClient } from '../../tasks/registry.js';
 import { parseTarget } from '../target.js';
-import { rewriteRegistry } from '../../reference/reference.js';
+import { mirrored } from '../mirror.js';
 import { table, type CommandResult, type Style } from '../render.js';
 import type { CommandSpec } from '../command.js';
 
@@ -33,7 +33,7 @@ export const tagsCommand: CommandSpec = {
         const client = createClient({ plainHttp: ctx.plainHttp, env: ctx.env, log: ctx.verbose ? (l) => ctx.stderr.write(`${l}\n`) : undefined });
         const data = await listTags({
           client,
-          target: target.kind === 'reference' ? { repository: rewriteRegistry(target.reference, 'quay.io', ctx.registry) } : { flavor: target.flavor, variant: target.variant, arch: opts.arch, model: opts.model },
+          target: target.kind === 'reference' ? { repository: await mirrored(target.reference, ctx.registry, { defaultTag: false }) } : { flavor: target.flavor, variant: target.variant, arch: opts.arch, model: opts.model },
           registry: ctx.registry,
           hostArch: ctx.hostArch,
           all: opts.all,

@@ -5,9 +5,9 @@ import { runTasks } from '../../tasks/runner.js';
 import { formatBytes, type CommandResult } from '../render.js';
 import { parseTarget } from '../target.js';
 import { imageOptions, type ImageOptions } from '../image-options.js';
-import { rewriteRegistry } from '../../reference/reference.js';
 import { usageError } from '../../errors.js';
 import type { CommandSpec } from '../command.js';
+import { imageSpec } from '../resolve-target.js';
 
 const USAGE = 'kairos-img unpack <flavor> <variant> <dir> | <reference> <dir>';
 
@@ -33,15 +33,8 @@ export const unpackCommand: CommandSpec = {
         if (args.length < 2 || dirArg === undefined) throw usageError('MISSING_ARGUMENT', 'name the image and the directory to unpack into', `usage: ${USAGE}`);
         const dir = path.resolve(dirArg);
         const target = parseTarget(args.slice(0, -1), { usage: USAGE });
-        if (target.kind === 'reference') {
-          for (const flag of ['version', 'k3s', 'model'] as const) {
-            if (opts[flag] !== undefined) throw usageError('CONFLICTING_OPTIONS', `--${flag} applies to <flavor> <variant>, not to a full reference`);
-          }
-        }
         const log = ctx.verbose ? (l: string): void => { ctx.stderr.write(`${l}\n`); } : undefined;
-        const image = target.kind === 'reference'
-          ? { reference: rewriteRegistry(target.reference.tag === undefined && target.reference.digest === undefined ? { ...target.reference, tag: 'latest' } : target.reference, 'quay.io', ctx.registry) }
-          : { flavor: target.flavor, variant: target.variant, version: opts.version, k3s: opts.k3s, model: opts.model };
+        const image = await imageSpec(ctx, target, opts);
         const stderr = ctx.stderr as NodeJS.WriteStream;
         const tasks = unpackTasks({
           image, dir, force: opts.force, refresh: opts.refresh, registry: ctx.registry, plainHttp: ctx.plainHttp, arch: opts.arch,

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
 import { loadCatalog } from '../../catalog/load.js';
-import { rewriteRegistry } from '../../reference/reference.js';
 import type { Check } from '../../policy/image-checks.js';
 import { createClient } from '../../tasks/registry.js';
 import { runTasks } from '../../tasks/runner.js';
@@ -10,6 +9,7 @@ import { formatBytes, type CommandResult, type Style } from '../render.js';
 import { parseTarget } from '../target.js';
 import { imageOptions, type ImageOptions } from '../image-options.js';
 import type { CommandSpec } from '../command.js';
+import { imageSpec } from '../resolve-target.js';
 
 const USAGE = 'kairos-img verify <flavor> <variant> | <reference> [--version V] [--k3s K] [--arch A] [--offline]';
 
@@ -57,14 +57,7 @@ export const verifyCommand: CommandSpec = {
       ].join('\n'))
       .action(run(async (ctx, args, opts: ImageOptions & { offline?: boolean }): Promise<CommandResult<VerifyReport>> => {
         const target = parseTarget(args, { usage: USAGE });
-        if (target.kind === 'reference') {
-          for (const flag of ['version', 'k3s', 'model'] as const) {
-            if (opts[flag] !== undefined) throw usageError('CONFLICTING_OPTIONS', `--${flag} applies to <flavor> <variant>, not to a full reference`, `usage: ${USAGE}`);
-          }
-        }
-        const image = target.kind === 'reference'
-          ? { reference: rewriteRegistry(target.reference.tag === undefined && target.reference.digest === undefined ? { ...target.reference, tag: 'latest' } : target.reference, 'quay.io', ctx.registry) }
-          : { flavor: target.flavor, variant: target.variant, version: opts.version, k3s: opts.k3s, model: opts.model };
+        const image = await imageSpec(ctx, target, opts);
         if (opts.offline === true && target.kind === 'catalog' && opts.version === undefined) {
           throw usageError('MISSING_INPUT', '--offline needs --version to name the image without the registry', `usage: ${USAGE}`);
         }
