@@ -1,0 +1,293 @@
+// `npm run bench`: kairos-img against the shell floor and skopeo/umoci on the bench image, several
+// rounds each (BENCH_ROUNDS, default 3), variants interleaved (the order rotates every round),
+// medians reported. Output dirs and caches are removed (and the disk synced) outside the timing.
+// A readable table, then one JSON document, go to stdout; the JSON is also written to
+// $BENCH_DIR/last.json. BENCH_ONLY=pull,unpack,artifacts limits the sections.
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BENCH_DIR, REPOSITORY, TAG, ensureLayout, ensurePushed } from './build-image.mjs';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'pull,unpack,artifacts').split(',').map((s) => s.trim()));
+const registry = process.env.KIMG_REGISTRY;
+if (!registry) {
+  process.stderr.write('bench: KIMG_REGISTRY is not set (run through scripts/bench.sh)\n');
+  process.exit(2);
+}
+const TIME = '/usr/bin/time';
+const work = path.join(BENCH_DIR, 'work');
+const cli = path.join(repoRoot, 'bin', 'kairos-img');
+const ref = `${registry}/${REPOSITORY}:${TAG}`;
+
+const log = (line) => process.stderr.write(`bench: ${line}\n`);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const round2 = (x) => Math.round(x * 100) / 100;
+const round3 = (x) => Math.round(x * 1000) / 1000;
+
+function clean(...dirs) {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  // Writeback of the previous variant's files must not be charged to the next one.
+  spawnSync('sync');
+}
+
+/** Runs a command under GNU time: wall seconds (our clock) and peak RSS in MB (its %M). */
+function measure(name, cmd, args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const timeFile = path.join(work, `${name}.time`);
+    const logFile = path.join(work, `${name}.log`);
+    const out = openSync(logFile, 'w');
+    const started = process.hrtime.bigint();
+    const child = spawn(TIME, ['-f', '%M', '-o', timeFile, cmd, ...args], {
+      stdio: ['ignore', out, out],
+      env: { ...process.env, ...opts.env },
+      cwd: opts.cwd ?? repoRoot,
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      closeSync(out);
+      if (code !== 0) {
+        const tail = readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n');
+        reject(new Error(`${name} failed (exit ${code}):\n${tail}`));
+        return;
+      }
+      const kb = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop());
+      resolve({ seconds: round3(seconds), peakRssMB: round2(kb / 1024) });
+    });
+  });
+}
+
+function countEntries(dir) {
+  return Number(execFileSync('bash', ['-c', 'find "$1" -mindepth 1 | wc -l', 'count', dir], { encoding: 'utf8' }).trim());
+}
+
+/** Runs each variant once per round, in an order rotated every round; returns per-variant runs. */
+async function rounds(section, variants) {
+  const runs = Object.fromEntries(variants.map((v) => [v.key, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = variants.map((_, i) => variants[(i + r) % variants.length]);
+    for (const v of order) {
+      await v.prepare?.();
+      const res = await measure(`${section}-${v.key}`, ...v.command());
+      if (r === 0 && v.check) res.check = v.check();
+      log(`${section} round ${r + 1}/${ROUNDS} ${v.label}: ${res.seconds.toFixed(2)} s, peak RSS ${res.peakRssMB.toFixed(0)} MB`);
+      runs[v.key].push(res);
+      await v.cleanup?.();
+    }
+  }
+  const out = {};
+  for (const v of variants) {
+    const rs = runs[v.key];
+    out[v.key] = {
+      label: v.label,
+      medianSeconds: round3(median(rs.map((x) => x.seconds))),
+      peakRssMB: Math.max(...rs.map((x) => x.peakRssMB)),
+      seconds: rs.map((x) => x.seconds),
+      ...(rs[0].check !== undefined ? { check: rs[0].check } : {}),
+    };
+  }
+  return out;
+}
+
+const kimg = (...args) => ['node', [cli, ...args, '--plain-http', '--quiet', '--json']];
+
+async function benchPull() {
+  const out = path.join(work, 'pull-out');
+  const cache = path.join(work, 'pull-cache');
+  const res = await rounds('pull', [
+    {
+      key: 'kairosImg', label: 'kairos-img pull --to oci:',
+      prepare: () => clean(out, cache),
+      command: () => kimg('pull', ref, '--to', `oci:${out}`, '--cache-dir', cache),
+      cleanup: () => clean(out, cache),
+    },
+    {
+      key: 'skopeo', label: 'skopeo copy → oci:',
+      prepare: () => clean(out),
+      command: () => ['skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `oci:${out}:${TAG}`]],
+      cleanup: () => clean(out),
+    },
+  ]);
+  const ratio = round3(res.kairosImg.medianSeconds / res.skopeo.medianSeconds);
+  return {
+    ...res,
+    ratio,
+    targets: { ratio: 1.1, peakRssMB: 200 },
+    met: { ratio: ratio <= 1.1, peakRss: res.kairosImg.peakRssMB <= 200 },
+  };
+}
+
+async function benchUnpack(facts) {
+  const out = path.join(work, 'unpack-out');
+  const layout = path.join(work, 'unpack-layout');
+  const cache = path.join(work, 'unpack-cache');
+  const warmCache = path.join(work, 'warm-cache');
+  clean(warmCache);
+  log('filling the warm cache (kairos-img pull)');
+  await measure('warm-fill', ...kimg('pull', ref, '--cache-dir', warmCache));
+  const urls = facts.layers.map((l) => `http://${registry}/v2/${REPOSITORY}/blobs/${l.digest}`);
+  const floorScript = 'set -eo pipefail; out="$1"; shift; mkdir -p "$out"; for u in "$@"; do curl -sSf "$u" | gzip -d | tar -x -C "$out"; done';
+  const res = await rounds('unpack', [
+    {
+      key: 'floor', label: '(a) curl | gzip -d | tar -x',
+      prepare: () => clean(out),
+      command: () => ['bash', ['-c', floorScript, 'floor', out, ...urls]],
+      check: () => countEntries(out),
+      cleanup: () => clean(out),
+    },
+    {
+      key: 'skopeoUmoci', label: '(b) skopeo copy + umoci unpack --rootless',
+      prepare: () => clean(out, layout),
+      command: () => ['bash', ['-c', `set -e; skopeo copy --quiet --src-tls-verify=false "docker://$1" "oci:$2:${TAG}"; umoci unpack --rootless --image "$2:${TAG}" "$3"`, 'b', ref, layout, out]],
+      check: () => countEntries(path.join(out, 'rootfs')),
+      cleanup: () => clean(out, layout),
+    },
+    {
+      key: 'cold', label: '(c) kairos-img unpack, cold cache',
+      prepare: () => clean(out, cache),
+      command: () => kimg('unpack', ref, out, '--cache-dir', cache),
+      check: () => countEntries(out),
+      cleanup: () => clean(out, cache),
+    },
+    {
+      key: 'warm', label: '(d) kairos-img unpack, warm cache',
+      prepare: () => clean(out),
+      command: () => kimg('unpack', ref, out, '--cache-dir', warmCache),
+      check: () => countEntries(out),
+      cleanup: () => clean(out),
+    },
+  ]);
+  clean(warmCache);
+  const f = res.floor.medianSeconds;
+  const ratios = {
+    coldVsFloor: round3(res.cold.medianSeconds / f),
+    coldVsSkopeoUmoci: round3(res.cold.medianSeconds / res.skopeoUmoci.medianSeconds),
+    warmVsFloor: round3(res.warm.medianSeconds / f),
+  };
+  const peakRssMB = Math.max(res.cold.peakRssMB, res.warm.peakRssMB);
+  return {
+    ...res,
+    ratios,
+    peakRssMB,
+    targets: { coldVsFloor: 1.0, coldVsSkopeoUmoci: 0.4, warmVsFloor: 0.8, peakRssMB: 256 },
+    met: {
+      coldVsFloor: ratios.coldVsFloor <= 1.0,
+      coldVsSkopeoUmoci: ratios.coldVsSkopeoUmoci <= 0.4,
+      warmVsFloor: ratios.warmVsFloor <= 0.8,
+      peakRss: peakRssMB <= 256,
+    },
+  };
+}
+
+/** The artifact bench is another script (scripts/bench-artifacts.mjs); its last JSON line is its result. */
+function benchArtifacts() {
+  const script = path.join(repoRoot, 'scripts', 'bench-artifacts.mjs');
+  if (!existsSync(script)) return { skipped: 'scripts/bench-artifacts.mjs is not there (yet)' };
+  log('running scripts/bench-artifacts.mjs');
+  const r = spawnSync('node', [script], {
+    cwd: repoRoot,
+    env: { ...process.env, BENCH_ROUNDS: String(ROUNDS), BENCH_DIR },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const lines = (r.stdout ?? '').trim().split('\n').reverse();
+  for (const line of lines) {
+    try {
+      const doc = JSON.parse(line);
+      if (doc !== null && typeof doc === 'object') return r.status === 0 ? doc : { ...doc, exitCode: r.status };
+    } catch {
+      // not the JSON line
+    }
+  }
+  return { failed: `scripts/bench-artifacts.mjs exited ${r.status} without a JSON line` };
+}
+
+function machine() {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
+  const fs = spawnSync('df', ['--output=fstype', work], { encoding: 'utf8' }).stdout.trim().split('\n').pop();
+  return {
+    nproc: os.availableParallelism(),
+    cpu: model,
+    memoryGiB: round2(os.totalmem() / 2 ** 30),
+    kernel: `${os.type()} ${os.release()}`,
+    node: process.version,
+    filesystem: fs,
+    tools: {
+      skopeo: spawnSync('skopeo', ['--version'], { encoding: 'utf8' }).stdout.trim(),
+      umoci: spawnSync('umoci', ['--version'], { encoding: 'utf8' }).stdout.trim(),
+      gzip: spawnSync('gzip', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0],
+      tar: spawnSync('tar', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0],
+    },
+  };
+}
+
+function table(report) {
+  const lines = [];
+  const row = (name, r) => lines.push(`  ${name.padEnd(46)} ${r.medianSeconds.toFixed(2).padStart(8)} s  ${String(Math.round(r.peakRssMB)).padStart(6)} MB   [${r.seconds.map((s) => s.toFixed(2)).join(', ')}]`);
+  const mark = (ok) => (ok ? 'ok' : 'MISSED');
+  const m = report.machine;
+  lines.push(`kairos-img bench — ${m.nproc} × ${m.cpu}, ${m.memoryGiB} GiB, ${m.kernel}, node ${m.node}, ${m.filesystem}`);
+  lines.push(`image ${report.image.reference}: ${report.image.layers} gzip layers, ${(report.image.compressedBytes / 1e6).toFixed(0)} MB compressed, ${(report.image.unpackedBytes / 1e9).toFixed(2)} GB / ${report.image.entries} entries unpacked; ${report.rounds} rounds, medians`);
+  lines.push(`  ${'variant'.padEnd(46)} ${'median'.padStart(10)}  ${'peak RSS'.padStart(9)}   [rounds]`);
+  if (report.pull) {
+    const p = report.pull;
+    lines.push('pull');
+    row(p.kairosImg.label, p.kairosImg);
+    row(p.skopeo.label, p.skopeo);
+    lines.push(`  ratio kairos-img / skopeo: ${p.ratio.toFixed(3)} (target ≤ 1.1: ${mark(p.met.ratio)}); kairos-img peak RSS ${p.kairosImg.peakRssMB} MB (≤ 200: ${mark(p.met.peakRss)})`);
+  }
+  if (report.unpack) {
+    const u = report.unpack;
+    lines.push('unpack');
+    for (const k of ['floor', 'skopeoUmoci', 'cold', 'warm']) row(u[k].label, u[k]);
+    lines.push(`  (c)/(a) ${u.ratios.coldVsFloor.toFixed(3)} (≤ 1.0: ${mark(u.met.coldVsFloor)})   (c)/(b) ${u.ratios.coldVsSkopeoUmoci.toFixed(3)} (≤ 0.4: ${mark(u.met.coldVsSkopeoUmoci)})   (d)/(a) ${u.ratios.warmVsFloor.toFixed(3)} (≤ 0.8: ${mark(u.met.warmVsFloor)})`);
+    lines.push(`  kairos-img peak RSS ${u.peakRssMB} MB (≤ 256: ${mark(u.met.peakRss)}); entries (a) ${u.floor.check} (b) ${u.skopeoUmoci.check} (c) ${u.cold.check} (d) ${u.warm.check}`);
+  }
+  if (report.artifacts) {
+    lines.push('artifacts (scripts/bench-artifacts.mjs)');
+    lines.push(`  ${JSON.stringify(report.artifacts)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function main() {
+  mkdirSync(work, { recursive: true });
+  const facts = ensureLayout();
+  ensurePushed(registry, facts);
+  const report = {
+    date: new Date().toISOString(),
+    machine: machine(),
+    image: {
+      reference: ref,
+      manifestDigest: facts.manifestDigest,
+      layers: facts.layers.length,
+      layerPaths: facts.layers.map((l) => l.paths),
+      compressedBytes: facts.compressedBytes,
+      unpackedBytes: facts.unpackedBytes,
+      entries: facts.entries,
+    },
+    rounds: ROUNDS,
+  };
+  if (ONLY.has('pull')) report.pull = await benchPull();
+  if (ONLY.has('unpack')) report.unpack = await benchUnpack(facts);
+  if (ONLY.has('artifacts')) report.artifacts = benchArtifacts();
+  const json = JSON.stringify(report, null, 2);
+  writeFileSync(path.join(BENCH_DIR, 'last.json'), `${json}\n`);
+  process.stdout.write(table(report));
+  process.stdout.write(`${json}\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});
