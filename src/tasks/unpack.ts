@@ -25,7 +25,12 @@ export interface UnpackOptions extends CommonOptions {
 
 export interface UnpackSummary extends UnpackReport {
   reference: string;
-  digest: string;
+  /** The manifest digest (native), the registry digest the engine reported (docker), or null (luet). */
+  digest: string | null;
+  /** Which engine wrote the tree: kairos-img itself, the Docker engine's container export, or luet. */
+  via: 'native' | 'docker' | 'luet';
+  /** The engine and command, for the other paths. */
+  engine?: string | undefined;
   platform: string;
   /** True when no registry request was made. */
   fromCache: boolean;
@@ -169,6 +174,7 @@ export function summarizeUnpack(ctx: UnpackContext): UnpackSummary {
     ...ctx.report,
     reference: formatReference(ctx.reference),
     digest: ctx.manifest.descriptor.digest,
+    via: 'native',
     platform: p === undefined ? 'unknown' : formatPlatform(p),
     fromCache: ctx.fromCache === true,
     resolution: ctx.resolution === undefined ? undefined : resolutionFacts(ctx.resolution),

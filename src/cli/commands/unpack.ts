@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { unpackTasks, summarizeUnpack, type UnpackContext, type UnpackSummary } from '../../tasks/unpack.js';
+import { unpackViaTasks, summarizeVia, type ViaContext } from '../../tasks/unpack-via.js';
 import { runTasks } from '../../tasks/runner.js';
 import { formatBytes, type CommandResult } from '../render.js';
 import { parseTarget } from '../target.js';
@@ -19,7 +20,8 @@ export const unpackCommand: CommandSpec = {
         .argument('<image-and-dir...>', '<flavor> <variant> <dir>, or <reference> <dir>')
         .description('unpack an image\'s root filesystem into a directory: verified, safe against hostile layers, atomic')
         .option('--force', 'replace a non-empty <dir> (atomically)')
-        .option('--refresh', 'ask the registry for the tag even when the cache has it'),
+        .option('--refresh', 'ask the registry for the tag even when the cache has it')
+        .option('--via <engine>', 'native (default), docker (the engine pulls; its container export is written by the same safe writer) or luet (luet util unpack, or quay.io/luet/base through Docker)', 'native'),
     )
       .addHelpText('after', [
         '',
@@ -27,8 +29,12 @@ export const unpackCommand: CommandSpec = {
         '  kairos-img unpack alpine-opensuse-leap core ./rootfs',
         '  kairos-img unpack opensuse core ./rootfs --version v1.4.0 --force',
         '  kairos-img unpack quay.io/kairos/core-ubuntu-22-lts:v1.5.0 ./rootfs --json',
+        '  kairos-img unpack opensuse core ./rootfs --via docker',
       ].join('\n'))
-      .action(run(async (ctx, args, opts: ImageOptions & { force?: boolean; refresh?: boolean }): Promise<CommandResult<UnpackSummary>> => {
+      .action(run(async (ctx, args, opts: ImageOptions & { force?: boolean; refresh?: boolean; via: string }): Promise<CommandResult<UnpackSummary>> => {
+        if (opts.via !== 'native' && opts.via !== 'docker' && opts.via !== 'luet') {
+          throw usageError('BAD_OPTION', `--via ${opts.via} is not an engine kairos-img knows`, 'use --via native, --via docker or --via luet');
+        }
         const dirArg = args[args.length - 1];
         if (args.length < 2 || dirArg === undefined) throw usageError('MISSING_ARGUMENT', 'name the image and the directory to unpack into', `usage: ${USAGE}`);
         const dir = path.resolve(dirArg);
@@ -36,20 +42,25 @@ export const unpackCommand: CommandSpec = {
         const log = ctx.verbose ? (l: string): void => { ctx.stderr.write(`${l}\n`); } : undefined;
         const image = await imageSpec(ctx, target, opts);
         const stderr = ctx.stderr as NodeJS.WriteStream;
-        const tasks = unpackTasks({
+        const common = {
           image, dir, force: opts.force, refresh: opts.refresh, registry: ctx.registry, plainHttp: ctx.plainHttp, arch: opts.arch,
           cacheDir: ctx.cacheDir, signal: ctx.signal, progress: ctx.progress, stderr, env: ctx.env, log, hostArch: ctx.hostArch,
-        });
-        const done = await runTasks<UnpackContext>(tasks, { client: undefined }, { mode: ctx.progress, stderr, signal: ctx.signal });
-        const data = summarizeUnpack(done);
+        };
+        const runOpts = { mode: ctx.progress, stderr, signal: ctx.signal };
+        const data = opts.via === 'native'
+          ? summarizeUnpack(await runTasks<UnpackContext>(unpackTasks(common), { client: undefined }, runOpts))
+          : summarizeVia(await runTasks<ViaContext>(unpackViaTasks({ ...common, via: opts.via }), { client: undefined }, runOpts));
+        const outputs: Record<string, string> = { reference: data.reference, path: data.dir };
+        if (data.digest !== null) outputs['digest'] = data.digest;
         return {
           data,
-          outputs: { reference: data.reference, digest: data.digest, path: data.dir },
+          outputs,
           human: (d, style) => {
             const skipped = d.skipped.owners + d.skipped.devices + d.skipped.xattrs;
             return [
               `${d.dir}`,
-              `${style.dim('image:')}   ${d.reference} ${style.dim(`(${d.digest.slice(0, 19)}…, ${d.platform}${d.fromCache ? ', from the cache' : ''})`)}`,
+              `${style.dim('image:')}   ${d.reference} ${style.dim(`(${d.digest === null ? '' : `${d.digest.slice(0, 19)}…, `}${d.platform}${d.fromCache ? ', from the cache' : ''})`)}`,
+              ...(d.engine === undefined ? [] : [`${style.dim('via:')}     ${d.via}: ${d.engine}`]),
               `${style.dim('content:')} ${d.entries} entries: ${d.files} files, ${d.dirs} directories, ${d.symlinks} symlinks, ${d.hardlinks} hardlinks, ${formatBytes(d.bytes)}; ${d.whiteouts} whiteouts applied`,
               ...(skipped > 0 ? [`${style.dim('skipped:')} ${d.skipped.owners} owners, ${d.skipped.devices} device nodes, ${d.skipped.xattrs} xattrs (run as root to keep them)`] : []),
               ...d.warnings.slice(0, 5).map((w) => `${style.dim('warning:')} ${w}`),
