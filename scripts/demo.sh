@@ -57,6 +57,24 @@ run unpack opensuse standard "$work/rootfs" --force --version v1.5.0 --k3s v1.26
 printf '\n$ cat rootfs/etc/os-release\n'
 cat "$work/rootfs/etc/os-release"
 
+say "A Raspberry Pi disk image out of its OCI artifact: only build/ is written, the checksum of the raw image verified"
+run extract-img alpine-arm-rpi --out "$work/build"
+run extract-img alpine-arm-rpi --out "$work/raw" --decompress --quiet
+ls -l "$work/raw"
+
+say "Into a Docker engine: the engine pulls (our credentials, one platform); then an image loaded from the cache"
+if [[ -n "${DOCKER_HOST:-}" ]] && curl -fsS --unix-socket "${DOCKER_HOST#unix://}" http://engine/_ping >/dev/null 2>&1; then
+  run pull opensuse standard --to docker
+  run pull opensuse core --version v1.4.0 --to docker --from-cache
+else
+  echo "(no Docker engine answers at ${DOCKER_HOST:-unix:///var/run/docker.sock}: skipping pull --to docker)"
+fi
+
+say "Talos Linux through the same machinery: its support matrix as data"
+run talos matrix --version 1.3,1.2
+run talos check --talos 1.3 --kubernetes 1.26 --platform rpi4 --arch arm64 --from 1.2 --on 2023-02-01
+run talos check --talos 1.3 --kubernetes 1.27 --on 2023-04-01 || echo "(exit $? — not supported)"
+
 say "Is it supported, current, and what its name says? (versioning policy + the image's own release files)"
 run verify opensuse standard
 run verify quay.io/kairos/core-opensuse:v1.3.2 || echo "(exit $? — an unsupported branch fails verification)"
