@@ -35,4 +35,15 @@ export type { Store } from './store/index.js';
 export { unpackImage, unpackTarStreams } from './unpack/index.js';
 export type { UnpackReport, LayerInput } from './unpack/index.js';
 
+export { verify, verifyOffline } from './tasks/verify.js';
+export type { VerifyOptions, VerifyReport } from './tasks/verify.js';
+export { extractImg } from './artifacts/index.js';
+export type { ExtractImgOptions, ExtractImgSummary, ArtifactFile } from './artifacts/index.js';
+export { pullToEngine } from './tasks/engine-pull.js';
+export type { EnginePullSummary } from './tasks/engine-pull.js';
+export { connectDocker, pullIntoEngine, loadCachedImage, unpackViaDocker, exportContainerFilesystem } from './engine/docker.js';
+export { luetUnpack } from './engine/luet.js';
+export { loadTalosMatrix, parseTalosMatrix } from './catalog/talos/load.js';
+export { checkTalos } from './catalog/talos/check.js';
+
 export * as policy from './policy/index.js';

@@ -7,8 +7,8 @@ import type { ListrTask } from 'listr2';
 import { formatReference, type Reference } from '../reference/reference.js';
 import type { ManifestResult, RegistryClient } from '../registry/index.js';
 import { resolve, type Resolution } from '../tasks/resolve.js';
-import { tagSource } from '../tasks/registry.js';
-import { throttle, transferText, type ProgressMode } from '../tasks/runner.js';
+import { createClient, tagSource } from '../tasks/registry.js';
+import { runTasks, throttle, transferText, type ProgressMode } from '../tasks/runner.js';
 import type { LuetEngine } from '../engine/luet.js';
 import type { ArtifactFile } from './artifact-sink.js';
 import { artifactNotFound, extractArtifact, isMissingManifest } from './extract.js';
@@ -169,4 +169,11 @@ export function summarizeExtractImg(ctx: ExtractImgContext, outDir: string): Ext
     next: image === undefined ? undefined : writeCommand(image),
     resolution: ctx.resolution,
   };
+}
+
+/** Library entry point: extract (and verify) a disk-image artifact into `outDir`. */
+export async function extractImg(opts: ExtractImgOptions & { client?: RegistryClient | undefined; plainHttp?: boolean | undefined; stderr?: NodeJS.WriteStream | undefined }): Promise<ExtractImgSummary> {
+  const client = opts.client ?? createClient({ plainHttp: opts.plainHttp, env: opts.env, log: opts.log });
+  const ctx = await runTasks<ExtractImgContext>(extractImgTasks(opts), { client }, { mode: opts.progress ?? 'silent', stderr: opts.stderr, signal: opts.signal });
+  return summarizeExtractImg(ctx, opts.outDir);
 }

@@ -1,5 +1,5 @@
 /** Disk-image artifacts: resolve, extract (natively or through luet), verify, decompress. */
-export { extractImgTasks, summarizeExtractImg, writeCommand } from './extract-tasks.js';
+export { extractImg, extractImgTasks, summarizeExtractImg, writeCommand } from './extract-tasks.js';
 export type { ArtifactSpec, ExtractImgContext, ExtractImgOptions, ExtractImgSummary } from './extract-tasks.js';
 export { extractArtifact, artifactNotFound, isMissingManifest } from './extract.js';
 export type { ExtractArtifactOptions, ExtractArtifactResult } from './extract.js';
