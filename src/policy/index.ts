@@ -3,3 +3,7 @@ export * from './tag.js';
 export * from './order.js';
 export * from './rules.js';
 export * from './select.js';
+export * from './os-release.js';
+export * from './release-files.js';
+export * from './image-flavor.js';
+export * from './image-checks.js';
