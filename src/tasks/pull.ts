@@ -9,7 +9,7 @@ import { formatReference, type Reference } from '../reference/reference.js';
 import { formatPlatform, type ManifestResult, type Platform, type RegistryClient } from '../registry/index.js';
 import { exportLayout, openStore, pullImage, type ExportLayoutResult, type PullImageResult } from '../store/index.js';
 import { createClient, getManifestExplained, tagSource } from './registry.js';
-import { resolve, resolutionFacts, type Resolution, type ResolutionFacts } from './resolve.js';
+import { resolve, resolutionFacts, type Resolution, type ResolutionFacts, type TagSource } from './resolve.js';
 import { runTasks, throttle, transferText, type ProgressMode } from './runner.js';
 import type { ImageKind } from '../catalog/resolve.js';
 
@@ -88,6 +88,19 @@ export function platformFor(arch: string | undefined, hostArch: string): Platfor
   return { os: 'linux', architecture: arch ?? hostArch };
 }
 
+export interface ResolvedTarget {
+  reference: Reference;
+  platform: Platform;
+  resolution?: Resolution | undefined;
+}
+
+/** A full reference as given, or the catalog's reference (asking the registry through `tags` when needed). */
+export async function resolveSpec(opts: Pick<CommonOptions, 'arch' | 'registry' | 'signal'> & { image: ImageSpec; hostArch: string; tags: TagSource | undefined }): Promise<ResolvedTarget> {
+  if ('reference' in opts.image) return { reference: opts.image.reference, platform: platformFor(opts.arch, opts.hostArch) };
+  const r = await resolve({ ...opts.image, arch: opts.arch, registry: opts.registry, hostArch: opts.hostArch, tags: opts.tags, signal: opts.signal });
+  return { reference: r.reference, platform: platformFor(r.arch, opts.hostArch), resolution: r };
+}
+
 /** Resolution and manifest: the first tasks of every image command. */
 export function resolveTasks(opts: CommonOptions & { image: ImageSpec }): Array<ListrTask<PullContext>> {
   const hostArch = opts.hostArch ?? (process.arch === 'x64' ? 'amd64' : process.arch);
@@ -95,22 +108,9 @@ export function resolveTasks(opts: CommonOptions & { image: ImageSpec }): Array<
     {
       title: 'Resolve the image',
       task: async (ctx, task) => {
-        if ('reference' in opts.image) {
-          ctx.reference = opts.image.reference;
-          ctx.platform = platformFor(opts.arch, hostArch);
-        } else {
-          const r = await resolve({
-            ...opts.image,
-            arch: opts.arch,
-            registry: opts.registry,
-            hostArch,
-            tags: tagSource(ctx.client),
-            signal: opts.signal,
-          });
-          ctx.resolution = r;
-          ctx.reference = r.reference;
-          ctx.platform = platformFor(r.arch, hostArch);
-        }
+        const t = await resolveSpec({ ...opts, hostArch, tags: tagSource(ctx.client) });
+        Object.assign(ctx, { reference: t.reference, platform: t.platform, resolution: t.resolution });
+        if (ctx.reference === undefined) throw new Error('not resolved');
         task.title = `Resolved ${formatReference(ctx.reference)}`;
       },
     },

@@ -12,9 +12,8 @@ import { dockerConfigCredentials } from '../registry/index.js';
 import { connectDocker, pullIntoEngine, unpackViaDocker } from '../engine/docker.js';
 import { luetUnpack } from '../engine/luet.js';
 import { checkTarget, stageDir, type UnpackReport } from '../unpack/index.js';
-import { platformFor } from './pull.js';
+import { resolveSpec } from './pull.js';
 import { createClient, tagSource } from './registry.js';
-import { resolve } from './resolve.js';
 import { throttle } from './runner.js';
 import { resolutionFacts } from './resolve.js';
 import { KairosImgError } from '../errors.js';
@@ -62,16 +61,9 @@ export function unpackViaTasks(opts: UnpackOptions & { via: UnpackEngine }): Arr
       title: 'Resolve the image',
       task: async (ctx, task) => {
         await checkTarget({ dir: opts.dir, force: opts.force });
-        if ('reference' in opts.image) {
-          ctx.reference = opts.image.reference;
-          ctx.platform = platformFor(opts.arch, hostArch);
-        } else {
-          ctx.client ??= createClient({ plainHttp: opts.plainHttp, env, log: opts.log });
-          const r = await resolve({ ...opts.image, arch: opts.arch, registry: opts.registry, hostArch, tags: tagSource(ctx.client), signal: opts.signal });
-          ctx.resolution = r;
-          ctx.reference = r.reference;
-          ctx.platform = platformFor(r.arch, hostArch);
-        }
+        const t = await resolveSpec({ ...opts, hostArch, tags: 'reference' in opts.image ? undefined : tagSource(ctx.client ??= createClient({ plainHttp: opts.plainHttp, env, log: opts.log })) });
+        Object.assign(ctx, { reference: t.reference, platform: t.platform, resolution: t.resolution });
+        if (ctx.reference === undefined) throw new Error('not resolved');
         task.title = `Resolved ${formatReference(ctx.reference)}`;
       },
     },

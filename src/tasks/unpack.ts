@@ -10,9 +10,9 @@ import { formatPlatform, parseManifestDocument, type Descriptor, type ImageManif
 import { openStore, type Store } from '../store/index.js';
 import { checkTarget, unpackImage, type UnpackReport } from '../unpack/index.js';
 import { layerInputs } from './layer-source.js';
-import { platformFor, type CommonOptions, type ImageSpec } from './pull.js';
+import { resolveSpec, type CommonOptions, type ImageSpec } from './pull.js';
 import { createClient, getManifestExplained, tagSource } from './registry.js';
-import { resolve, resolutionFacts, type Resolution, type ResolutionFacts } from './resolve.js';
+import { resolutionFacts, type Resolution, type ResolutionFacts } from './resolve.js';
 import { runTasks, throttle } from './runner.js';
 
 export interface UnpackOptions extends CommonOptions {
@@ -78,18 +78,9 @@ export function unpackTasks(opts: UnpackOptions): Array<ListrTask<UnpackContext>
         // A target that would be refused is refused before anything is downloaded.
         await checkTarget({ dir: opts.dir, force: opts.force });
         ctx.store = await openStore({ root: opts.cacheDir });
-        if ('reference' in opts.image) {
-          ctx.reference = opts.image.reference;
-          ctx.platform = platformFor(opts.arch, hostArch);
-        } else {
-          const r = await resolve({
-            ...opts.image, arch: opts.arch, registry: opts.registry, hostArch,
-            tags: needsRegistry(opts.image, false) ? tagSource(client(ctx)) : undefined, signal: opts.signal,
-          });
-          ctx.resolution = r;
-          ctx.reference = r.reference;
-          ctx.platform = platformFor(r.arch, hostArch);
-        }
+        const t = await resolveSpec({ ...opts, hostArch, tags: needsRegistry(opts.image, false) ? tagSource(client(ctx)) : undefined });
+        Object.assign(ctx, { reference: t.reference, platform: t.platform, resolution: t.resolution });
+        if (ctx.reference === undefined) throw new Error('not resolved');
         task.title = `Resolved ${formatReference(ctx.reference)}`;
       },
     },

@@ -40,19 +40,9 @@ export interface UnpackOptions {
   zstd?: ZstdDecoder;
 }
 
-export interface UnpackReport {
+export interface UnpackReport extends LayerStats {
   dir: string;
   layers: number;
-  entries: number;
-  files: number;
-  dirs: number;
-  symlinks: number;
-  hardlinks: number;
-  whiteouts: number;
-  /** Bytes of regular-file content written. */
-  bytes: number;
-  skipped: { owners: number; devices: number; xattrs: number };
-  warnings: string[];
 }
 
 interface Source {

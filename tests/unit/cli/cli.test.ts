@@ -1,19 +1,11 @@
-import { PassThrough } from 'node:stream';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../../src/cli/main.js';
+import { runCli, type CliRun } from '../../helpers/cli.js';
 
-async function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  const code = await main(argv, { env: { HOME: os.tmpdir(), ...env }, stdout, stderr, signal: new AbortController().signal });
-  return { code, stdout: out, stderr: err };
+function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return runCli(argv, { env: { HOME: os.tmpdir(), CI: '', ...env } });
 }
 
 describe('resolve (offline)', () => {
