@@ -38,10 +38,12 @@ export interface ListTagsOptions {
   registry?: string | undefined;
   hostArch?: string | undefined;
   all?: boolean | undefined;
+  /** Judge tags by the Kairos versioning policy (not for other operating systems' repositories). */
+  verdicts?: boolean | undefined;
   signal?: AbortSignal | undefined;
 }
 
-function rows(repository: string, tags: readonly string[]): TagRow[] {
+function rows(repository: string, tags: readonly string[], verdicts: boolean): TagRow[] {
   return evaluateAll(tags).map((e) => {
     const parsed = parseTag(e.tag);
     return {
@@ -49,7 +51,7 @@ function rows(repository: string, tags: readonly string[]): TagRow[] {
       tag: e.tag,
       class: e.kind,
       ...(isReleaseTag(parsed) ? { version: parsed.version, k3s: parsed.k3s } : {}),
-      ...(e.verdict === undefined ? {} : { status: e.verdict.status, reason: e.verdict.reason, upgradeTo: e.verdict.upgradeTo }),
+      ...(e.verdict === undefined || !verdicts ? {} : { status: e.verdict.status, reason: e.verdict.reason, upgradeTo: e.verdict.upgradeTo }),
     };
   });
 }
@@ -87,7 +89,7 @@ export async function listTags(opts: ListTagsOptions): Promise<TagListing> {
       });
     }
   }
-  const all = lists.flatMap((l) => rows(l.repository, l.tags));
+  const all = lists.flatMap((l) => rows(l.repository, l.tags, opts.verdicts !== false));
   const shown = opts.all === true ? all : all.filter((r) => r.class !== 'noise');
   return { repositories: lists.map((l) => l.repository), tags: shown, hidden: all.length - shown.length };
 }

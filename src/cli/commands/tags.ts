@@ -3,6 +3,13 @@ import { listTags, type TagListing } from '../../tasks/tags.js';
 import { createClient } from '../../tasks/registry.js';
 import { parseTarget } from '../target.js';
 import { mirrored } from '../mirror.js';
+import { loadTalosMatrix } from '../../catalog/talos/load.js';
+import { findImage, talosRepository } from '../../catalog/talos/images.js';
+
+async function talosImageRepository(image: string, registry: string | undefined) {
+  const matrix = await loadTalosMatrix();
+  return talosRepository(matrix, findImage(matrix, image), registry);
+}
 import { table, type CommandResult, type Style } from '../render.js';
 import type { CommandSpec } from '../command.js';
 
@@ -27,16 +34,21 @@ export const tagsCommand: CommandSpec = {
       .option('--all', 'also show noise: latest, branches, git hashes, cosign sha256-*.sig/.att/.sbom')
       .option('--arch <arch>', 'v2.4.2+ names: only this arch (default: the host\'s, arm64 for Raspberry Pi flavors)')
       .option('--model <model>', 'v2.4.2+ names: only this model')
-      .addHelpText('after', '\nExamples:\n  kairos-img tags ubuntu-22-lts standard\n  kairos-img tags quay.io/kairos/core-opensuse --all --json')
+      .addHelpText('after', '\nExamples:\n  kairos-img tags ubuntu-22-lts standard\n  kairos-img tags quay.io/kairos/core-opensuse --all --json\n  kairos-img tags talos installer')
       .action(run(async (ctx, args, opts: { all?: boolean; arch?: string; model?: string }): Promise<CommandResult<TagListing>> => {
         const target = parseTarget(args, { usage: USAGE });
         const client = createClient({ plainHttp: ctx.plainHttp, env: ctx.env, log: ctx.verbose ? (l) => ctx.stderr.write(`${l}\n`) : undefined });
         const data = await listTags({
           client,
-          target: target.kind === 'reference' ? { repository: await mirrored(target.reference, ctx.registry, { defaultTag: false }) } : { flavor: target.flavor, variant: target.variant, arch: opts.arch, model: opts.model },
+          target: target.kind === 'reference'
+            ? { repository: await mirrored(target.reference, ctx.registry, { defaultTag: false }) }
+            : target.os === 'talos'
+              ? { repository: await talosImageRepository(target.variant, ctx.registry) }
+              : { flavor: target.flavor, variant: target.variant, arch: opts.arch, model: opts.model },
           registry: ctx.registry,
           hostArch: ctx.hostArch,
           all: opts.all,
+          verdicts: !(target.kind === 'catalog' && target.os === 'talos'),
           signal: ctx.signal,
         });
         return {
