@@ -84,6 +84,14 @@ describe('Talos images from the local registry', () => {
     expect(JSON.parse(cfg).architecture).toBe('arm64');
   });
 
+  it('lists the tags of a Talos image repository, without Kairos verdicts', async () => {
+    const r = await cli(['tags', 'talos', 'installer', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const d = json<{ repositories: string[]; tags: Array<{ tag: string; class: string; status?: string }> }>(r);
+    expect(d.repositories).toEqual([`${env.registry}/siderolabs/installer`]);
+    expect(d.tags.map((t) => t.tag)).toContain('v1.3.7');
+    expect(d.tags.every((t) => t.status === undefined)).toBe(true);
+  });
   it('unpacks the root filesystem', async () => {
     const dir = path.join(work, 'rootfs');
     const r = await cli(['unpack', 'talos', 'installer', dir, '--version', 'v1.3.7', '--arch', 'amd64', '--json']);
