@@ -1,6 +1,10 @@
 // `npm run bench`: kairos-img against the shell floor and skopeo/umoci on the bench image, several
 // rounds each (BENCH_ROUNDS, default 3), variants interleaved (the order rotates every round),
-// medians reported. Output dirs and caches are removed (and the disk synced) outside the timing.
+// medians reported. Every timed run writes into a fresh ext4 filesystem (a loop-mounted sparse
+// file, made and removed outside the timing): on a filesystem where a 64k-entry tree was just
+// deleted, ext4's inode allocator skips inodes freed in the last 30–330 s, and file creation gets
+// several times slower for whichever variant comes next — noise that would swamp the comparison.
+// Without mount rights the runs share one directory (removed and synced between runs) instead.
 // A readable table, then one JSON document, go to stdout; the JSON is also written to
 // $BENCH_DIR/last.json. BENCH_ONLY=pull,unpack,artifacts limits the sections.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
@@ -36,6 +40,42 @@ function clean(...dirs) {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   // Writeback of the previous variant's files must not be charged to the next one.
   spawnSync('sync');
+}
+
+const mnt = path.join(work, 'mnt');
+const fsImage = path.join(work, 'fresh-ext4.img');
+let freshFs = process.env.BENCH_FRESH_FS !== '0';
+
+function unmountFresh() {
+  if (spawnSync('mountpoint', ['-q', mnt]).status === 0) {
+    if (spawnSync('umount', [mnt]).status !== 0) spawnSync('umount', ['-l', mnt]);
+  }
+  rmSync(fsImage, { force: true });
+}
+
+/** A new empty filesystem at `mnt` (or an emptied directory when mounting is not possible). */
+function freshTarget() {
+  if (freshFs) {
+    unmountFresh();
+    mkdirSync(mnt, { recursive: true });
+    const ok = spawnSync('truncate', ['-s', '10G', fsImage]).status === 0 &&
+      spawnSync('mkfs.ext4', ['-q', '-F', '-E', 'lazy_itable_init=0,lazy_journal_init=0', fsImage]).status === 0 &&
+      spawnSync('mount', ['-o', 'loop', fsImage, mnt]).status === 0;
+    if (ok) {
+      spawnSync('sync');
+      return;
+    }
+    log('cannot mount a fresh ext4 filesystem (needs root and loop devices): runs share one directory');
+    freshFs = false;
+    rmSync(fsImage, { force: true });
+  }
+  clean(mnt);
+  mkdirSync(mnt, { recursive: true });
+}
+
+function releaseTarget() {
+  if (freshFs) unmountFresh();
+  else clean(mnt);
 }
 
 /** Runs a command under GNU time: wall seconds (our clock) and peak RSS in MB (its %M). */
@@ -75,12 +115,12 @@ async function rounds(section, variants) {
   for (let r = 0; r < ROUNDS; r++) {
     const order = variants.map((_, i) => variants[(i + r) % variants.length]);
     for (const v of order) {
-      await v.prepare?.();
+      freshTarget();
       const res = await measure(`${section}-${v.key}`, ...v.command());
       if (r === 0 && v.check) res.check = v.check();
       log(`${section} round ${r + 1}/${ROUNDS} ${v.label}: ${res.seconds.toFixed(2)} s, peak RSS ${res.peakRssMB.toFixed(0)} MB`);
       runs[v.key].push(res);
-      await v.cleanup?.();
+      releaseTarget();
     }
   }
   const out = {};
@@ -100,20 +140,16 @@ async function rounds(section, variants) {
 const kimg = (...args) => ['node', [cli, ...args, '--plain-http', '--quiet', '--json']];
 
 async function benchPull() {
-  const out = path.join(work, 'pull-out');
-  const cache = path.join(work, 'pull-cache');
+  const out = path.join(mnt, 'pull-out');
+  const cache = path.join(mnt, 'pull-cache');
   const res = await rounds('pull', [
     {
-      key: 'kairosImg', label: 'kairos-img pull --to oci:',
-      prepare: () => clean(out, cache),
+      key: 'kairosImg', label: 'kairos-img pull --to oci: (empty cache)',
       command: () => kimg('pull', ref, '--to', `oci:${out}`, '--cache-dir', cache),
-      cleanup: () => clean(out, cache),
     },
     {
       key: 'skopeo', label: 'skopeo copy → oci:',
-      prepare: () => clean(out),
       command: () => ['skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `oci:${out}:${TAG}`]],
-      cleanup: () => clean(out),
     },
   ]);
   const ratio = round3(res.kairosImg.medianSeconds / res.skopeo.medianSeconds);
@@ -126,9 +162,9 @@ async function benchPull() {
 }
 
 async function benchUnpack(facts) {
-  const out = path.join(work, 'unpack-out');
-  const layout = path.join(work, 'unpack-layout');
-  const cache = path.join(work, 'unpack-cache');
+  const out = path.join(mnt, 'unpack-out');
+  const layout = path.join(mnt, 'unpack-layout');
+  const cache = path.join(mnt, 'unpack-cache');
   const warmCache = path.join(work, 'warm-cache');
   clean(warmCache);
   log('filling the warm cache (kairos-img pull)');
@@ -138,31 +174,23 @@ async function benchUnpack(facts) {
   const res = await rounds('unpack', [
     {
       key: 'floor', label: '(a) curl | gzip -d | tar -x',
-      prepare: () => clean(out),
       command: () => ['bash', ['-c', floorScript, 'floor', out, ...urls]],
       check: () => countEntries(out),
-      cleanup: () => clean(out),
     },
     {
       key: 'skopeoUmoci', label: '(b) skopeo copy + umoci unpack --rootless',
-      prepare: () => clean(out, layout),
       command: () => ['bash', ['-c', `set -e; skopeo copy --quiet --src-tls-verify=false "docker://$1" "oci:$2:${TAG}"; umoci unpack --rootless --image "$2:${TAG}" "$3"`, 'b', ref, layout, out]],
       check: () => countEntries(path.join(out, 'rootfs')),
-      cleanup: () => clean(out, layout),
     },
     {
       key: 'cold', label: '(c) kairos-img unpack, cold cache',
-      prepare: () => clean(out, cache),
       command: () => kimg('unpack', ref, out, '--cache-dir', cache),
       check: () => countEntries(out),
-      cleanup: () => clean(out, cache),
     },
     {
       key: 'warm', label: '(d) kairos-img unpack, warm cache',
-      prepare: () => clean(out),
       command: () => kimg('unpack', ref, out, '--cache-dir', warmCache),
       check: () => countEntries(out),
-      cleanup: () => clean(out),
     },
   ]);
   clean(warmCache);
@@ -221,7 +249,7 @@ function machine() {
     memoryGiB: round2(os.totalmem() / 2 ** 30),
     kernel: `${os.type()} ${os.release()}`,
     node: process.version,
-    filesystem: fs,
+    workFilesystem: fs,
     tools: {
       skopeo: spawnSync('skopeo', ['--version'], { encoding: 'utf8' }).stdout.trim(),
       umoci: spawnSync('umoci', ['--version'], { encoding: 'utf8' }).stdout.trim(),
@@ -236,7 +264,7 @@ function table(report) {
   const row = (name, r) => lines.push(`  ${name.padEnd(46)} ${r.medianSeconds.toFixed(2).padStart(8)} s  ${String(Math.round(r.peakRssMB)).padStart(6)} MB   [${r.seconds.map((s) => s.toFixed(2)).join(', ')}]`);
   const mark = (ok) => (ok ? 'ok' : 'MISSED');
   const m = report.machine;
-  lines.push(`kairos-img bench — ${m.nproc} × ${m.cpu}, ${m.memoryGiB} GiB, ${m.kernel}, node ${m.node}, ${m.filesystem}`);
+  lines.push(`kairos-img bench — ${m.nproc} × ${m.cpu}, ${m.memoryGiB} GiB, ${m.kernel}, node ${m.node}; written to ${m.targetFilesystem}`);
   lines.push(`image ${report.image.reference}: ${report.image.layers} gzip layers, ${(report.image.compressedBytes / 1e6).toFixed(0)} MB compressed, ${(report.image.unpackedBytes / 1e9).toFixed(2)} GB / ${report.image.entries} entries unpacked; ${report.rounds} rounds, medians`);
   lines.push(`  ${'variant'.padEnd(46)} ${'median'.padStart(10)}  ${'peak RSS'.padStart(9)}   [rounds]`);
   if (report.pull) {
@@ -264,6 +292,9 @@ async function main() {
   mkdirSync(work, { recursive: true });
   const facts = ensureLayout();
   ensurePushed(registry, facts);
+  process.on('exit', () => {
+    if (freshFs) unmountFresh();
+  });
   const report = {
     date: new Date().toISOString(),
     machine: machine(),
@@ -281,6 +312,7 @@ async function main() {
   if (ONLY.has('pull')) report.pull = await benchPull();
   if (ONLY.has('unpack')) report.unpack = await benchUnpack(facts);
   if (ONLY.has('artifacts')) report.artifacts = benchArtifacts();
+  report.machine.targetFilesystem = freshFs ? 'a fresh ext4 (loop-mounted sparse file) per timed run' : `${report.machine.workFilesystem}, shared by all runs`;
   const json = JSON.stringify(report, null, 2);
   writeFileSync(path.join(BENCH_DIR, 'last.json'), `${json}\n`);
   process.stdout.write(table(report));
