@@ -28,7 +28,15 @@ export interface LayerToTarOptions {
   zstd?: ZstdDecoder | undefined;
 }
 
-const INFLATE_CHUNK = 256 * 1024;
+/**
+ * Output per inflate step. Each step is one threadpool job whose completion must be picked up by
+ * the main thread's event loop before the next is queued, and the main thread is mostly busy with
+ * tar entries and file syscalls: with 256 KiB steps inflate ran largely in turn with it instead of
+ * alongside (bench image, 2 GB: 14.3 s → 11 s with 1 MiB steps and 1 MiB blob reads).
+ */
+const INFLATE_CHUNK = 1024 * 1024;
+/** Decompressed data buffered ahead of the tar reader: inflate keeps going while a file is written. */
+const READ_AHEAD = 4 * 1024 * 1024;
 
 export function asReadable(stream: NodeJS.ReadableStream | Readable): Readable {
   return stream instanceof Readable ? stream : new Readable({ objectMode: false }).wrap(stream);
@@ -119,7 +127,7 @@ function zstdBinaryStream(input: Readable, label: string, signal?: AbortSignal):
     buffer: { stdout: false, stderr: true },
     ...(signal ? { cancelSignal: signal } : {}),
   });
-  const out = new PassThrough({ highWaterMark: INFLATE_CHUNK });
+  const out = new PassThrough({ highWaterMark: READ_AHEAD });
   sub.stdout.pipe(out, { end: false });
   const feeding = pipeline(input, sub.stdin);
   Promise.all([feeding, finished(sub.stdout), sub]).then(
@@ -164,14 +172,14 @@ export async function layerToTarStream(opts: LayerToTarOptions): Promise<Readabl
       return source;
     case 'gzip': {
       const gunzip = createGunzip({ chunkSize: INFLATE_CHUNK });
-      const out = new PassThrough({ highWaterMark: INFLATE_CHUNK });
+      const out = new PassThrough({ highWaterMark: READ_AHEAD });
       pipeline(source, gunzip, out).catch((e: unknown) => out.destroy(corrupt(label, 'gzip decompression', e)));
       return out;
     }
     case 'zstd': {
       const decoder = opts.zstd ?? ((await hasZstdBinary()) ? 'binary' : 'fzstd');
       if (decoder === 'binary') return zstdBinaryStream(source, label, opts.signal);
-      const out = new PassThrough({ highWaterMark: INFLATE_CHUNK });
+      const out = new PassThrough({ highWaterMark: READ_AHEAD });
       pipeline(source, fzstdStream(label), out).catch((e: unknown) =>
         out.destroy(e instanceof KairosImgError ? e : corrupt(label, 'zstd decompression', e)),
       );
