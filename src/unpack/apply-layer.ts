@@ -67,6 +67,18 @@ const MAX_WARNINGS = 50;
 /** Writes are batched up to this many bytes per syscall; also the per-file memory bound. */
 const WRITE_BATCH = 4 * 1024 * 1024;
 const O_CREATE_FILE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
+const S_ISGID = 0o2000;
+
+/** The process umask, read without changing it (process.umask() with no argument is deprecated). */
+function currentUmask(): number {
+  try {
+    const m = /^Umask:\s*([0-7]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (m?.[1] !== undefined) return parseInt(m[1], 8);
+  } catch {
+    // not Linux
+  }
+  return 0o777; // unknown: every mode is then set with fchmod
+}
 
 export function emptyStats(): LayerStats {
   return {
@@ -116,6 +128,15 @@ export async function applyLayer(opts: ApplyLayerOptions): Promise<LayerStats> {
   const warnCounts = new Map<string, number>();
   let compressedBytes = 0;
   let reportedBytes = -1; // progress is reported once per blob chunk read, not per entry
+  // Saved syscalls per created file or symlink (tens of thousands in a rootfs): open(2) sets the
+  // mode when the umask keeps its bits, and a new inode already has our uid and gid — unless its
+  // directory is setgid, which the directories we make are only when the root is (the bit is
+  // inherited; the layers' own directory modes are applied at the end).
+  const umask = currentUmask();
+  const euid = process.geteuid?.() ?? -1;
+  const egid = process.getegid?.() ?? -1;
+  const rootSetgid = (fs.statSync(w.root).mode & S_ISGID) !== 0;
+  const isOurs = (meta: EntryMeta): boolean => !rootSetgid && meta.uid === euid && meta.gid === egid;
 
   const warn = (kind: string, text: string): void => {
     const n = (warnCounts.get(kind) ?? 0) + 1;
@@ -157,9 +178,10 @@ export async function applyLayer(opts: ApplyLayerOptions): Promise<LayerStats> {
     return 'created';
   };
 
-  const applyOwner = (meta: EntryMeta, chown: (uid: number, gid: number) => void): void => {
-    if (preserveOwners) chown(meta.uid, meta.gid);
-    else if (meta.uid !== 0 || meta.gid !== 0) stats.skipped.owners++;
+  const applyOwner = (meta: EntryMeta, chown: (uid: number, gid: number) => void, created = false): void => {
+    if (preserveOwners) {
+      if (!(created && isOurs(meta))) chown(meta.uid, meta.gid);
+    } else if (meta.uid !== 0 || meta.gid !== 0) stats.skipped.owners++;
   };
 
   const applyXattrs = async (path: string, meta: EntryMeta): Promise<void> => {
@@ -182,7 +204,7 @@ export async function applyLayer(opts: ApplyLayerOptions): Promise<LayerStats> {
   const writeFile = async (path: string, entry: TarEntry, meta: EntryMeta): Promise<void> => {
     let fd = -1;
     place(path, 'file', () => {
-      fd = fs.openSync(w.abs(path), O_CREATE_FILE, 0o600);
+      fd = fs.openSync(w.abs(path), O_CREATE_FILE, meta.mode & 0o777);
     });
     try {
       let batch: Buffer[] = [];
@@ -201,9 +223,9 @@ export async function applyLayer(opts: ApplyLayerOptions): Promise<LayerStats> {
         fs.writevSync(fd, batch);
         stats.bytes += batched;
       }
-      applyOwner(meta, (u, g) => fs.fchownSync(fd, u, g));
-      // After chown (which clears setuid/setgid) and independent of the umask.
-      fs.fchmodSync(fd, meta.mode);
+      applyOwner(meta, (u, g) => fs.fchownSync(fd, u, g), true);
+      // After chown (which clears setuid/setgid), when the umask took bits or there are special ones.
+      if ((meta.mode & 0o7000) !== 0 || (meta.mode & umask) !== 0) fs.fchmodSync(fd, meta.mode);
       fs.futimesSync(fd, meta.atime, meta.mtime);
     } finally {
       fs.closeSync(fd);
@@ -290,7 +312,7 @@ export async function applyLayer(opts: ApplyLayerOptions): Promise<LayerStats> {
           const target = h.linkname ?? '';
           if (target === '' || target.includes('\u0000')) throw badEntry(label, h.name, 'symlink with an empty or NUL-containing target');
           place(path, 'symlink', () => fs.symlinkSync(target, abs));
-          applyOwner(meta, (u, g) => fs.lchownSync(abs, u, g));
+          applyOwner(meta, (u, g) => fs.lchownSync(abs, u, g), true);
           fs.lutimesSync(abs, meta.atime, meta.mtime);
           stats.symlinks++;
           await drain(entry);
