@@ -5,9 +5,8 @@
  * report). gzip and zstd reuse src/unpack's decoders (zlib on the threadpool; the `zstd` binary or
  * fzstd), so the choice made there by measurement holds here too.
  */
-import { PassThrough, type Readable } from 'node:stream';
-import { finished, pipeline } from 'node:stream/promises';
-import { execa } from 'execa';
+import type { Readable } from 'node:stream';
+import { decoderProcess } from '../unpack/decoder-process.js';
 import { KairosImgError } from '../errors.js';
 import { layerToTarStream } from '../unpack/decompress.js';
 import type { ImageCompression } from './checksum-file.js';
@@ -23,36 +22,19 @@ function corrupt(label: string, what: string, cause: unknown): KairosImgError {
   });
 }
 
-/** `xz -dc` as a stream whose end means the process exited 0 (a truncated .xz is an error). */
+/** `xz -dc` in its own process (a truncated .xz is an error at the end of the stream). */
 function xzStream(input: Readable, label: string, signal?: AbortSignal): Readable {
-  const sub = execa('xz', ['-d', '-c', '-q', '-T0'], {
-    stdin: 'pipe',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    buffer: { stdout: false, stderr: true },
-    ...(signal ? { cancelSignal: signal } : {}),
-  });
-  const out = new PassThrough({ highWaterMark: CHUNK });
-  sub.stdout.pipe(out, { end: false });
-  const feeding = pipeline(input, sub.stdin);
-  Promise.all([feeding, finished(sub.stdout), sub]).then(
-    () => out.end(),
-    (e: unknown) => {
-      const code = (e as { code?: unknown }).code;
-      if (code === 'ENOENT') {
-        out.destroy(new KairosImgError('XZ_NOT_FOUND', 'the `xz` program is needed to read .img.xz disk images and is not on PATH', {
+  return decoderProcess({
+    command: 'xz', args: ['-d', '-c', '-q', '-T0'], input, signal, highWaterMark: CHUNK,
+    failure: (e, stderr) => {
+      if ((e as { code?: unknown }).code === 'ENOENT') {
+        return new KairosImgError('XZ_NOT_FOUND', 'the `xz` program is needed to read .img.xz disk images and is not on PATH', {
           hint: 'install xz-utils (apt-get install xz-utils, apk add xz, dnf install xz)',
-        }));
-        return;
+        });
       }
-      const stderr = (e as { stderr?: unknown }).stderr;
-      out.destroy(corrupt(label, 'xz decompression', typeof stderr === 'string' && stderr !== '' ? stderr.trim() : e));
+      return corrupt(label, 'xz decompression', stderr ?? e);
     },
-  );
-  out.on('close', () => {
-    if (sub.exitCode === null) sub.kill();
   });
-  return out;
 }
 
 const MEDIA_TYPE_OF: Record<'gzip' | 'zstd', string> = {

@@ -7,9 +7,10 @@
  */
 import { once } from 'node:events';
 import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
-import { finished, pipeline } from 'node:stream/promises';
+import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { execa } from 'execa';
+import { decoderProcess } from './decoder-process.js';
 import { Decompress } from 'fzstd';
 import { KairosImgError } from '../errors.js';
 import { checkFormat, compressionOfMediaType, detectFormat, MAGIC_LENGTH, type Compression } from './layer-format.js';
@@ -118,29 +119,12 @@ function fzstdStream(label: string): Transform {
   return t;
 }
 
-/** `zstd -dc` as a duplex: the output ends only after the process exited successfully. */
+/** `zstd -dc` in its own process (the fastest decoder measured here, see the header). */
 function zstdBinaryStream(input: Readable, label: string, signal?: AbortSignal): Readable {
-  const sub = execa('zstd', ['-d', '-c', '-q'], {
-    stdin: 'pipe',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    buffer: { stdout: false, stderr: true },
-    ...(signal ? { cancelSignal: signal } : {}),
+  return decoderProcess({
+    command: 'zstd', args: ['-d', '-c', '-q'], input, signal, highWaterMark: READ_AHEAD,
+    failure: (e, stderr) => corrupt(label, 'zstd decompression', stderr ?? e),
   });
-  const out = new PassThrough({ highWaterMark: READ_AHEAD });
-  sub.stdout.pipe(out, { end: false });
-  const feeding = pipeline(input, sub.stdin);
-  Promise.all([feeding, finished(sub.stdout), sub]).then(
-    () => out.end(),
-    (e: unknown) => {
-      const stderr = (e as { stderr?: unknown }).stderr;
-      out.destroy(corrupt(label, 'zstd decompression', typeof stderr === 'string' && stderr !== '' ? stderr.trim() : e));
-    },
-  );
-  out.on('close', () => {
-    if (sub.exitCode === null) sub.kill();
-  });
-  return out;
 }
 
 let zstdBinaryAvailable: Promise<boolean> | undefined;
