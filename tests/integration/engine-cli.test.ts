@@ -13,6 +13,7 @@ import { buildImage, pushImage } from '../../scripts/fixtures/image-builder.mjs'
 import { seed } from '../../scripts/fixtures/seed.mjs';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { testEnv } from '../helpers/env.js';
+import { containerIds, imageExists, removeImageById } from '../helpers/docker.js';
 import { createRegistryClient } from '../../src/registry/index.js';
 import { parseReference } from '../../src/reference/reference.js';
 
@@ -39,27 +40,8 @@ async function configDigest(ref: string): Promise<string> {
   return (await createRegistryClient({ plainHttp: true }).getManifest(r, { platform: AMD64 })).manifest.config.digest;
 }
 
-async function removeImageId(id: string): Promise<void> {
-  try {
-    await docker.getImage(id).remove({ force: true });
-  } catch (e) {
-    if ((e as { statusCode?: number }).statusCode !== 404) throw e;
-  }
-}
 
-async function imageExists(name: string): Promise<boolean> {
-  try {
-    await docker.getImage(name).inspect();
-    return true;
-  } catch (e) {
-    if ((e as { statusCode?: number }).statusCode === 404) return false;
-    throw e;
-  }
-}
 
-async function containerIds(): Promise<string[]> {
-  return (await docker.listContainers({ all: true })).map((c) => c.Id).sort();
-}
 
 beforeAll(async () => {
   await seed({ registry: env.registry, set: 'test' });
@@ -79,7 +61,7 @@ describe('pull --to docker', () => {
   it('<flavor> <variant> --to docker: the engine has the image, with the registry digest in RepoDigests', async () => {
     const name = `${proxy.address}/kairos/kairos-opensuse:v1.4.0-k3sv1.25.5-k3s1`;
     const id = await configDigest(name);
-    await removeImageId(id);
+    await removeImageById(docker, id);
     const digest = (await createRegistryClient({ plainHttp: true }).getManifest(parseReference(name.replace(proxy.address, env.registry)), { platform: AMD64 })).descriptor.digest;
     const r = await cli(['pull', ...args, '--to', 'docker', '--registry', proxy.address, '--plain-http', '--json']);
     expect(r.stderr).toContain('Pull into the Docker engine');
@@ -103,14 +85,14 @@ describe('pull --to docker', () => {
     expect(pulledId).not.toBe('');
     const fill = await cli(['pull', ...args, '--registry', proxy.address, '--plain-http']);
     expect(fill.exitCode, fill.stderr).toBe(0);
-    await removeImageId(pulledId);
+    await removeImageById(docker, pulledId);
     proxy.clearRequests();
     const r = await cli(['pull', ...args, '--to', 'docker', '--from-cache', '--registry', proxy.address, '--plain-http', '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ source: 'cache', imageId: pulledId });
     expect((await docker.getImage(`${proxy.address}/kairos/kairos-opensuse:v1.4.0-k3sv1.25.5-k3s1`).inspect()).Id).toBe(pulledId);
     // No --version, no --k3s: the newest release the cache holds.
-    await removeImageId(pulledId);
+    await removeImageById(docker, pulledId);
     const newest = await cli(['pull', 'opensuse', 'standard', '--to', 'docker', '--from-cache', '--registry', proxy.address, '--json']);
     expect(newest.exitCode, newest.stderr).toBe(0);
     expect(JSON.parse(newest.stdout)).toMatchObject({ imageId: pulledId, resolution: { version: 'v1.4.0', k3s: 'v1.25.5+k3s1', discovered: true } });
@@ -150,7 +132,7 @@ describe('pull --to docker', () => {
     const built = await buildImage({ dir: layoutDir, tag: 'v1', format: 'oci', arch: 'amd64', layers, config: { Cmd: ['/bin/sh'] } });
     await pushImage({ layoutDir, tag: 'v1', dest: `${env.registry}/${repo}:v1`, plainHttp: true });
     const name = `${proxy.address}/${repo}:v1`;
-    const before = await containerIds();
+    const before = await containerIds(docker);
     proxy.setFaults([{ kind: 'status', status: 503, times: 10_000, match: BLOB_GET }]);
     proxy.clearRequests();
     const child = cli(['pull', name, '--to', 'docker', '--plain-http']);
@@ -163,8 +145,8 @@ describe('pull --to docker', () => {
     expect(r.stdout).toBe('');
     proxy.setFaults([]);
     await new Promise((res) => setTimeout(res, 8000));
-    expect(await imageExists(name)).toBe(false);
-    expect(await imageExists(built.configDigest)).toBe(false);
-    expect(await containerIds()).toEqual(before);
+    expect(await imageExists(docker, name)).toBe(false);
+    expect(await imageExists(docker, built.configDigest)).toBe(false);
+    expect(await containerIds(docker)).toEqual(before);
   }, 60_000);
 });

@@ -12,6 +12,7 @@ import { buildImage, pushImage } from '../../scripts/fixtures/image-builder.mjs'
 import { seed } from '../../scripts/fixtures/seed.mjs';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { testEnv } from '../helpers/env.js';
+import { containerIds, imageExists, removeImageById } from '../helpers/docker.js';
 import { normalizeInodeGroups, snapshotTree, type TreeNode } from '../helpers/layers.js';
 import {
   connectDocker, exportContainerFilesystem, loadCachedImage, pullIntoEngine, unpackViaDocker, layerProgressId,
@@ -37,27 +38,13 @@ let proxy: FaultProxy;
 async function removeImage(name: string): Promise<void> {
   const ref = parseReference(name.replace(/^127\.0\.0\.1:\d+\//, `${env.registry}/`));
   const m = await createRegistryClient({ plainHttp: true }).getManifest(ref, { platform: AMD64 });
-  try {
-    await docker.getImage(m.manifest.config.digest).remove({ force: true });
-  } catch (e) {
-    if ((e as { statusCode?: number }).statusCode !== 404) throw e;
-  }
-  expect(await imageExists(name)).toBe(false);
+  await removeImageById(docker, m.manifest.config.digest);
+  // An older build of the fixture may still hold the name.
+  await removeImageById(docker, name);
+  expect(await imageExists(docker, name)).toBe(false);
 }
 
-async function imageExists(name: string): Promise<boolean> {
-  try {
-    await docker.getImage(name).inspect();
-    return true;
-  } catch (e) {
-    if ((e as { statusCode?: number }).statusCode === 404) return false;
-    throw e;
-  }
-}
 
-async function containerIds(): Promise<string[]> {
-  return (await docker.listContainers({ all: true })).map((c) => c.Id).sort();
-}
 
 async function cacheImage(ref: Reference): Promise<Store> {
   const store = await openStore({ root: await mkdtemp(path.join(tmpdir(), 'kimg-engine-cache-')) });
@@ -139,7 +126,7 @@ describe('pullIntoEngine', () => {
     const built = await buildImage({ dir: layoutDir, tag: 'v1', format: 'docker', arch: 'amd64', layers, config: { Cmd: ['/bin/sh'] } });
     await pushImage({ layoutDir, tag: 'v1', dest: `${env.registry}/${repo}:v1`, plainHttp: true });
     const name = `${proxy.address}/${repo}:v1`;
-    const before = await containerIds();
+    const before = await containerIds(docker);
     // Blob GETs answer 503 until the faults are cleared: the engine is stuck mid-pull, retrying.
     proxy.setFaults([{ kind: 'status', status: 503, times: 10_000, match: BLOB_GET }]);
     proxy.clearRequests();
@@ -159,9 +146,9 @@ describe('pullIntoEngine', () => {
     proxy.setFaults([]);
     // Longer than the engine's first retry delay (5 s): a pull left running would complete now.
     await new Promise((r) => setTimeout(r, 8000));
-    expect(await imageExists(name)).toBe(false);
-    expect(await imageExists(built.configDigest)).toBe(false);
-    expect(await containerIds()).toEqual(before);
+    expect(await imageExists(docker, name)).toBe(false);
+    expect(await imageExists(docker, built.configDigest)).toBe(false);
+    expect(await containerIds(docker)).toEqual(before);
   }, 60_000);
 });
 
@@ -174,7 +161,7 @@ describe('loadCachedImage (--from-cache)', () => {
     const pulled = await pullIntoEngine({ docker, reference: ref, platform: 'linux/amd64' });
     const store = await cacheImage(ref);
     await removeImage(name);
-    expect(await imageExists(name)).toBe(false);
+    expect(await imageExists(docker, name)).toBe(false);
     proxy.clearRequests();
     const bytes: number[] = [];
     const loaded = await loadCachedImage({ docker, store, reference: ref, platform: AMD64, onBytes: (b) => bytes.push(b) });
@@ -236,10 +223,10 @@ async function compareWithNative(name: string): Promise<{ native: Map<string, Tr
   const store = await cacheImage(ref);
   const m = await createRegistryClient({ plainHttp: true }).getManifest(ref, { platform: AMD64 });
   const base = await mkdtemp(path.join(tmpdir(), 'kimg-engine-unpack-'));
-  const before = await containerIds();
+  const before = await containerIds(docker);
   const viaDocker = await unpackViaDocker({ docker, reference: name, platform: 'linux/amd64', dir: path.join(base, 'docker') });
   expect(viaDocker.dir).toBe(path.join(base, 'docker'));
-  expect(await containerIds()).toEqual(before);
+  expect(await containerIds(docker)).toEqual(before);
   await unpackImage({
     dir: path.join(base, 'native'),
     layers: m.manifest.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType, open: async () => store.openBlob(l.digest) })),
@@ -279,21 +266,21 @@ describe('exportContainerFilesystem / unpackViaDocker', () => {
   });
 
   it('an image the engine lacks: ENGINE_IMAGE_MISSING, no container', async () => {
-    const before = await containerIds();
+    const before = await containerIds(docker);
     await expect(exportContainerFilesystem({ docker, reference: `${env.registry}/test/never-pulled:v1` })).rejects.toMatchObject({ code: 'ENGINE_IMAGE_MISSING' });
-    expect(await containerIds()).toEqual(before);
+    expect(await containerIds(docker)).toEqual(before);
   });
 
   it('aborted while streaming: the container is removed and the target left as it was', async () => {
     const name = `${env.registry}/test/layers-oci:v1`;
     await pullIntoEngine({ docker, reference: parseReference(name), platform: 'linux/amd64' });
-    const before = await containerIds();
+    const before = await containerIds(docker);
     const ac = new AbortController();
     const exported = await exportContainerFilesystem({ docker, reference: name, signal: ac.signal });
-    expect((await containerIds()).length).toBe(before.length + 1);
+    expect((await containerIds(docker)).length).toBe(before.length + 1);
     ac.abort();
     await exported.cleanup();
-    expect(await containerIds()).toEqual(before);
+    expect(await containerIds(docker)).toEqual(before);
     // Through the unpack engine: aborted before it starts, nothing at the target, no container.
     const dir = path.join(await mkdtemp(path.join(tmpdir(), 'kimg-engine-abort-')), 'out');
     const ac2 = new AbortController();
@@ -302,7 +289,7 @@ describe('exportContainerFilesystem / unpackViaDocker', () => {
     await expect(unpacking).rejects.toMatchObject({ code: 'INTERRUPTED' });
     await expect(lstat(dir)).rejects.toMatchObject({ code: 'ENOENT' });
     // Removal runs on abort; give the engine a moment.
-    for (let i = 0; i < 20 && (await containerIds()).length !== before.length; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(await containerIds()).toEqual(before);
+    for (let i = 0; i < 20 && (await containerIds(docker)).length !== before.length; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await containerIds(docker)).toEqual(before);
   });
 });
