@@ -48,12 +48,6 @@ export interface UnpackContext {
   report?: UnpackReport;
 }
 
-function needsRegistry(image: ImageSpec, refresh: boolean | undefined): boolean {
-  if (refresh === true) return true;
-  if ('reference' in image) return false;
-  return image.version === undefined || (image.variant !== 'core' && image.k3s === undefined);
-}
-
 async function cachedManifest(store: Store, ref: Reference, platform: Platform): Promise<UnpackContext['manifest']> {
   const name = formatReference(ref);
   const desc = await store.resolveTag(name, platform);
@@ -78,7 +72,9 @@ export function unpackTasks(opts: UnpackOptions): Array<ListrTask<UnpackContext>
         // A target that would be refused is refused before anything is downloaded.
         await checkTarget({ dir: opts.dir, force: opts.force });
         ctx.store = await openStore({ root: opts.cacheDir });
-        const t = await resolveSpec({ ...opts, hostArch, tags: needsRegistry(opts.image, false) ? tagSource(client(ctx)) : undefined });
+        // The registry is asked only when the catalog cannot name the image alone (no version, no k3s).
+        const tags = { listTags: (repo: Reference, signal?: AbortSignal) => tagSource(client(ctx)).listTags(repo, signal) };
+        const t = await resolveSpec({ ...opts, hostArch, tags });
         Object.assign(ctx, { reference: t.reference, platform: t.platform, resolution: t.resolution });
         if (ctx.reference === undefined) throw new Error('not resolved');
         task.title = `Resolved ${formatReference(ctx.reference)}`;
