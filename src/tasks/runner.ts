@@ -56,9 +56,13 @@ function mib(n: number): string {
   return `${(n / 1048576).toFixed(1)} MiB`;
 }
 
-/** Calls `fn` at most every `ms` milliseconds, always passing the latest value; `flush` forces it. */
+/**
+ * Calls `fn` at most every `ms` milliseconds, always passing the latest value; `flush` forces it.
+ * The first call waits a full interval too: a transfer shorter than that prints no progress line
+ * (plain logs then show only the task's completion).
+ */
 export function throttle<A extends unknown[]>(ms: number, fn: (...a: A) => void): ((...a: A) => void) & { flush: () => void } {
-  let last = 0;
+  let last = Date.now();
   let pending: A | undefined;
   const call = (...a: A): void => {
     const now = Date.now();
