@@ -29,7 +29,9 @@ export type { TagListing, TagRow, ListTagsOptions } from './tasks/tags.js';
 export { createClient, tagSource } from './tasks/registry.js';
 
 export { createRegistryClient, dockerConfigCredentials, staticCredentials, anonymous } from './registry/index.js';
-export type { RegistryClient, RegistryClientOptions, CredentialSource, Descriptor, ImageManifest, ImageIndex, Platform } from './registry/index.js';
+export type { RegistryClient, RegistryClientOptions, CredentialSource } from './registry/index.js';
+export * as oci from './oci/index.js';
+export type { Descriptor, ImageManifest, ImageIndex, Platform } from './oci/index.js';
 export { openStore, exportLayout, pullImage } from './store/index.js';
 export type { Store } from './store/index.js';
 export { unpackImage, unpackTarStreams } from './unpack/index.js';

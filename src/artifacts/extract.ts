@@ -8,9 +8,9 @@
 import type { Readable } from 'node:stream';
 import { KairosImgError, isKairosImgError } from '../errors.js';
 import { formatReference, repositoryName, type Reference } from '../reference/reference.js';
-import type { Descriptor, ManifestResult, RegistryClient } from '../registry/index.js';
+import type { ManifestResult, RegistryClient } from '../registry/index.js';
+import { verifyingStream, type Descriptor } from '../oci/index.js';
 import { openStore, type Store } from '../store/index.js';
-import { verifier } from '../store/layout.js';
 import { artifactTags } from './artifact-tags.js';
 import { createArtifactSink, type ArtifactFile } from './artifact-sink.js';
 import { extractArtifactLayer, type LayerExtractStats } from './extract-layer.js';
@@ -41,7 +41,7 @@ export interface ExtractArtifactResult {
 async function blobSource(opts: { client: RegistryClient; reference: Reference; layer: Descriptor; store: Store | undefined; signal?: AbortSignal | undefined }): Promise<{ stream: Readable; fromCache: boolean }> {
   if (opts.store !== undefined && (await opts.store.has(opts.layer.digest))) {
     // The cache was verified when written; re-hash anyway — the bytes on disk may have changed since.
-    const stream = opts.store.openBlob(opts.layer.digest).pipe(verifier(opts.layer, true));
+    const stream = opts.store.openBlob(opts.layer.digest).pipe(verifyingStream(opts.layer));
     return { stream, fromCache: true };
   }
   return { stream: opts.client.fetchBlob(opts.reference, opts.layer, { signal: opts.signal }), fromCache: false };

@@ -1,5 +1,6 @@
 /** What every command receives: global options resolved against the environment, the abort signal, output streams. */
 import path from 'node:path';
+import { hostArch } from '../oci/index.js';
 import { normalizeRegistryHost } from '../reference/reference.js';
 import { defaultCacheDir } from '../store/layout.js';
 import { makeStyle, useColor, type Style } from './render.js';
@@ -45,10 +46,6 @@ export interface Io {
 
 function truthy(v: string | undefined): boolean {
   return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
-}
-
-export function hostArch(): string {
-  return process.arch === 'x64' ? 'amd64' : process.arch;
 }
 
 export function createContext(opts: GlobalOptions, io: Io): CliContext {

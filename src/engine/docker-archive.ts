@@ -9,8 +9,8 @@
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { interrupted, isAbortError, KairosImgError } from '../errors.js';
-import type { Descriptor, ImageManifest } from '../registry/media-types.js';
-import { verifier, type Store } from '../store/layout.js';
+import { sha256Hex, verifyingStream, type Descriptor, type ImageManifest } from '../oci/index.js';
+import type { Store } from '../store/layout.js';
 import { compressionOfMediaType, layerToTarStream } from '../unpack/index.js';
 
 export interface DockerArchiveManifestEntry {
@@ -21,13 +21,7 @@ export interface DockerArchiveManifestEntry {
 
 /** manifest.json of a docker-archive for one image. Pure. */
 export function dockerArchiveManifest(opts: { configDigest: string; layerDigests: string[]; repoTags: string[] }): DockerArchiveManifestEntry[] {
-  return [{ Config: `${hexOf(opts.configDigest)}.json`, RepoTags: [...opts.repoTags], Layers: opts.layerDigests.map((d) => `${hexOf(d)}.tar`) }];
-}
-
-function hexOf(digest: string): string {
-  const m = /^[a-z0-9]+:([a-f0-9]+)$/.exec(digest);
-  if (m === null) throw new KairosImgError('BAD_DIGEST', `"${digest}" is not a digest`);
-  return m[1] as string;
+  return [{ Config: `${sha256Hex(opts.configDigest)}.json`, RepoTags: [...opts.repoTags], Layers: opts.layerDigests.map((d) => `${sha256Hex(d)}.tar`) }];
 }
 
 export interface DockerArchiveOptions {
@@ -107,7 +101,7 @@ async function countBytes(stream: AsyncIterable<Buffer>): Promise<number> {
 /** The verified blob stream from the cache. */
 function verifiedBlob(store: Store, d: Descriptor): Readable {
   const source = store.openBlob(d.digest);
-  const check = verifier(d, true);
+  const check = verifyingStream(d);
   source.on('error', (e) => check.destroy(e));
   return source.pipe(check);
 }
@@ -140,9 +134,9 @@ export function dockerArchiveStream(opts: DockerArchiveOptions): Readable {
     const index = dockerArchiveManifest({ configDigest: manifest.config.digest, layerDigests: manifest.layers.map((l) => l.digest), repoTags: opts.repoTags });
     const indexBytes = Buffer.from(`${JSON.stringify(index)}\n`);
     await writeEntry(pack, 'manifest.json', indexBytes.length, [indexBytes], sig, () => undefined);
-    await writeEntry(pack, `${hexOf(manifest.config.digest)}.json`, manifest.config.size, verifiedBlob(store, manifest.config), sig, onChunk);
+    await writeEntry(pack, `${sha256Hex(manifest.config.digest)}.json`, manifest.config.size, verifiedBlob(store, manifest.config), sig, onChunk);
     for (const layer of uniqueLayers) {
-      const name = `${hexOf(layer.digest)}.tar`;
+      const name = `${sha256Hex(layer.digest)}.tar`;
       if (!needsDecompression(layer)) {
         await writeEntry(pack, name, layer.size, verifiedBlob(store, layer), sig, onChunk);
         continue;

@@ -8,9 +8,8 @@ import type Docker from 'dockerode';
 import { interrupted, isAbortError, KairosImgError } from '../errors.js';
 import { responseLines } from './docker-stream.js';
 import { formatReference, type Reference } from '../reference/reference.js';
-import type { ImageIndex, ImageManifest, Platform } from '../registry/media-types.js';
+import { samePlatform, type ImageIndex, type ImageManifest, type Platform } from '../oci/index.js';
 import type { Store } from '../store/layout.js';
-import { samePlatform } from '../store/layout.js';
 import { assertCached, dockerArchiveStream } from './docker-archive.js';
 import { engineImageName, inspectImage } from './docker-pull.js';
 

@@ -16,6 +16,7 @@
  * - Signatures are information: they never fail the verdict.
  */
 import semver from 'semver';
+import { isDigest } from '../oci/digest.js';
 import { normalizeArch } from '../catalog/resolve.js';
 import { compareK3s } from './order.js';
 import { evaluateTag, variantOf, type VerdictStatus } from './rules.js';
@@ -240,12 +241,12 @@ export function checkArch({ configArch, tag, flavor, requested }: ArchFacts): Ch
 
 /** cosign's attachment tags for `digest` (the index digest for a multi-arch image). */
 export function checkSignatures(digest: string, tags: readonly string[]): Check {
-  const m = /^sha256:([0-9a-f]{64})$/.exec(digest);
-  if (m === null) return { id: 'signatures', ok: 'skipped', message: `cosign names attachments by sha256 digests; ${digest} is not one`, info: true };
+  const hex = digest.startsWith('sha256:') && isDigest(digest) ? digest.slice(7) : undefined;
+  if (hex === undefined) return { id: 'signatures', ok: 'skipped', message: `cosign names attachments by sha256 digests; ${digest} is not one`, info: true };
   const have = new Set(tags);
   const kinds = [['sig', 'signature'], ['sbom', 'SBOM'], ['att', 'attestation']] as const;
-  const found = kinds.filter(([ext]) => have.has(`sha256-${m[1]}.${ext}`));
-  const short = `sha256-${(m[1] ?? '').slice(0, 12)}…`;
+  const found = kinds.filter(([ext]) => have.has(`sha256-${hex}.${ext}`));
+  const short = `sha256-${hex.slice(0, 12)}…`;
   const message =
     found.length === 0
       ? `no cosign signature, SBOM or attestation tag for ${digest.slice(0, 19)}…`

@@ -10,6 +10,7 @@
  *   digest     := algorithm ":" encoded
  */
 import { KairosImgError } from '../errors.js';
+import { digestProblem } from '../oci/digest.js';
 
 export interface Reference {
   /** Registry host with optional port, e.g. `quay.io`, `127.0.0.1:5000`, `docker.io`. */
@@ -25,8 +26,6 @@ export const DOCKER_HUB = 'docker.io';
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const DOMAIN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::[0-9]{1,5})?$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
-const DIGEST_ALGORITHM = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*$/;
-const DIGEST_LENGTHS: Record<string, number> = { sha256: 64, sha512: 128 };
 const NAME_MAX = 255;
 
 export function badReference(input: string, problem: string, hint?: string): KairosImgError {
@@ -34,24 +33,6 @@ export function badReference(input: string, problem: string, hint?: string): Kai
     kind: 'usage',
     hint: hint ?? 'a reference looks like quay.io/kairos/core-opensuse:v1.5.0 or host:port/repo@sha256:<64 hex>',
   });
-}
-
-/** Validates a digest string; returns a problem description or undefined when valid. */
-export function digestProblem(digest: string): string | undefined {
-  const colon = digest.indexOf(':');
-  if (colon <= 0) return `digest "${digest}" must be <algorithm>:<hex>`;
-  const alg = digest.slice(0, colon);
-  const hex = digest.slice(colon + 1);
-  if (!DIGEST_ALGORITHM.test(alg)) return `digest algorithm "${alg}" is not valid`;
-  const want = DIGEST_LENGTHS[alg];
-  if (want === undefined) {
-    if (!/^[a-zA-Z0-9=_-]{32,}$/.test(hex)) return `digest "${digest}" has an invalid encoded part`;
-    return undefined;
-  }
-  if (!new RegExp(`^[a-f0-9]{${want}}$`).test(hex)) {
-    return `${alg} digest must be ${want} lowercase hex characters, got ${hex.length}`;
-  }
-  return undefined;
 }
 
 export function parseReference(input: string): Reference {

@@ -5,8 +5,8 @@
  * capped and checked against their digest, blobs wrapped in a verify-while-reading stream,
  * Authorization never sent to another host, the whole operation retried on transient failures.
  */
-import { createHash, type Hash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Hash } from 'node:crypto';
+import { Readable, pipeline } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KairosImgError } from '../errors.js';
 import { formatReference, manifestSelector, repositoryName, type Reference } from '../reference/reference.js';
@@ -17,9 +17,9 @@ import { networkFailure, responseFailure } from './failures.js';
 import { discard, headerValue, httpRequest, readCapped, type HttpResponse } from './http.js';
 import { parseLinkNext, resolveSameOrigin } from './link-header.js';
 import {
-  MANIFEST_ACCEPT, kindOfMediaType, ociArch, parseManifestDocument, selectPlatform,
+  MANIFEST_ACCEPT, defaultPlatform, digestMismatch, digestOf, hashFor, kindOfMediaType, parseDigest, parseManifestDocument, selectPlatform, sizeMismatch, verifyingStream,
   type Descriptor, type ImageIndex, type ImageManifest, type Platform,
-} from './media-types.js';
+} from '../oci/index.js';
 import { DEFAULT_RETRY, backoffDelay, isTransientNetworkError, markTransient, transientInfo, withRetry, type RetryPolicy } from './retry.js';
 
 export const MANIFEST_CAP = 4 * 1024 * 1024;
@@ -64,25 +64,9 @@ export interface RegistryClient {
   fetchBlobToBuffer(repo: Pick<Reference, 'registry' | 'repository'>, descriptor: Descriptor, opts?: Signalled & { cap?: number }): Promise<Buffer>;
 }
 
-export function defaultPlatform(): Platform {
-  return { os: 'linux', architecture: ociArch(process.arch) };
-}
-
 /** The API host of a registry name (Docker Hub's API is not at docker.io). */
 export function apiHost(registry: string): string {
   return registry === 'docker.io' || registry === 'index.docker.io' ? 'registry-1.docker.io' : registry;
-}
-
-export function digestOf(bytes: Buffer, algorithm = 'sha256'): string {
-  return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
-}
-
-function hashFor(digest: string): { algorithm: string; hex: string } {
-  const [algorithm = '', hex = ''] = digest.split(':', 2);
-  if (algorithm !== 'sha256' && algorithm !== 'sha512') {
-    throw new KairosImgError('UNSUPPORTED_DIGEST', `digest algorithm "${algorithm}" is not supported`, { details: { digest } });
-  }
-  return { algorithm, hex };
 }
 
 export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
@@ -173,7 +157,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         throw new KairosImgError('MANIFEST_TOO_LARGE', (err as Error).message, { details: { reference: what } });
       }
       const isDigest = selector.includes(':');
-      const algorithm = isDigest ? hashFor(selector).algorithm : 'sha256';
+      const algorithm = isDigest ? parseDigest(selector).algorithm : 'sha256';
       const digest = digestOf(raw, algorithm);
       if (isDigest && digest !== selector) {
         throw digestMismatch(`manifest of ${repositoryName(ref)}`, selector, digest);
@@ -208,7 +192,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         throw new KairosImgError('UNSUPPORTED_MEDIA_TYPE', `${what}: the index entry for the platform is itself an index`, { details: { digest: chosen.digest } });
       }
       if (child.raw.length !== chosen.size) {
-        throw new KairosImgError('SIZE_MISMATCH', `manifest ${chosen.digest} of ${what} is ${child.raw.length} bytes, the index says ${chosen.size}`, { kind: 'verification' });
+        throw sizeMismatch(`manifest ${chosen.digest} of ${what}`, chosen.size, String(child.raw.length));
       }
       return {
         descriptor: { mediaType: childDoc.mediaType, digest: child.digest, size: child.raw.length, ...(chosen.platform ? { platform: chosen.platform } : {}) },
@@ -274,7 +258,14 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     },
 
     fetchBlob(repo, descriptor, opts = {}) {
-      return Readable.from(blobChunks(repo, descriptor, opts), { objectMode: false, highWaterMark: 1024 * 1024 });
+      const hasher = opts.resume?.hash ?? hashFor(descriptor.digest);
+      const raw = Readable.from(blobChunks(repo, descriptor, opts), { objectMode: false, highWaterMark: 1024 * 1024 });
+      const verified = verifyingStream(descriptor, {
+        what: `blob ${descriptor.digest} of ${repositoryName(repo)}`, hasher, offset: opts.resume?.offset ?? 0, onProgress: opts.onProgress,
+      });
+      // Either side failing (or the consumer stopping early) tears down both.
+      pipeline(raw, verified, () => undefined);
+      return verified;
     },
 
     async fetchBlobToBuffer(repo, descriptor, opts = {}) {
@@ -289,14 +280,11 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   };
 
   /**
-   * The blob as a chunk sequence: hashed and counted as it goes; on a dropped connection it
-   * resumes with `Range: bytes=N-` (206) or, when the server ignores Range (200), re-reads and
-   * skips the N bytes already delivered. The digest/size check throws at the end, before the
-   * stream ends, so a consumer never sees a clean end of unverified data.
+   * The blob's bytes as received (fetchBlob pipes them through the verifying stream): on a
+   * dropped connection it resumes with `Range: bytes=N-` (206) or, when the server ignores Range
+   * (200), re-reads and skips the N bytes already delivered.
    */
   async function* blobChunks(repo: Pick<Reference, 'registry' | 'repository'>, desc: Descriptor, opts: FetchBlobOptions): AsyncGenerator<Buffer> {
-    const { algorithm } = hashFor(desc.digest);
-    const hash = opts.resume?.hash ?? createHash(algorithm);
     let pos = opts.resume?.offset ?? 0;
     const url = `${base(repo.registry)}/v2/${repo.repository}/blobs/${desc.digest}`;
     const started = Date.now();
@@ -321,9 +309,6 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
             skip = 0;
           }
           pos += chunk.length;
-          if (pos > desc.size) throw sizeMismatch(desc, `more than ${desc.size}`);
-          hash.update(chunk);
-          opts.onProgress?.(pos);
           yield chunk;
         }
         if (pos < desc.size) {
@@ -340,23 +325,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         await sleep(delay, undefined, opts.signal ? { signal: opts.signal } : undefined);
       }
     }
-    const actual = `${algorithm}:${hash.digest('hex')}`;
-    if (actual !== desc.digest) throw digestMismatch(`blob ${desc.digest} of ${repositoryName(repo)}`, desc.digest, actual);
   }
 
   return client;
-}
-
-function sizeMismatch(desc: Descriptor, got: string): KairosImgError {
-  return new KairosImgError('SIZE_MISMATCH', `blob ${desc.digest} is ${got} bytes; its descriptor says ${desc.size}`, {
-    kind: 'operational', hint: 'the registry served different content than the manifest names; nothing from it was kept',
-    details: { digest: desc.digest, expectedSize: desc.size },
-  });
-}
-
-function digestMismatch(what: string, expected: string, actual: string): KairosImgError {
-  return new KairosImgError('DIGEST_MISMATCH', `${what} does not match its digest: expected ${expected}, got ${actual}`, {
-    kind: 'operational', hint: 'the registry (or something between) served corrupted content; nothing from it was kept',
-    details: { expected, actual },
-  });
 }

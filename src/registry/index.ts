@@ -1,11 +1,9 @@
 /** Public API of the OCI distribution client. */
-export { createRegistryClient, defaultPlatform, apiHost, digestOf, MANIFEST_CAP, SMALL_BLOB_CAP } from './client.js';
+export { createRegistryClient, apiHost, MANIFEST_CAP, SMALL_BLOB_CAP } from './client.js';
 export type { RegistryClient, RegistryClientOptions, ManifestResult, FetchBlobOptions, Signalled } from './client.js';
 export { dockerConfigCredentials, staticCredentials, anonymous, dockerConfigPath, findAuthEntry, helperFor } from './credentials.js';
 export type { CredentialSource, CredentialLookup, Credentials, DockerConfig } from './credentials.js';
 export type { RegistryEvent } from './events.js';
-export { MediaType, MANIFEST_ACCEPT, selectPlatform, formatPlatform, ociArch, kindOfMediaType, parseManifestDocument } from './media-types.js';
-export type { Descriptor, ImageManifest, ImageIndex, Platform } from './media-types.js';
 export { DEFAULT_RETRY } from './retry.js';
 export type { RetryPolicy } from './retry.js';
 export { isLocalRegistry } from './failures.js';

@@ -5,7 +5,7 @@
  * types renamed, hence a new manifest digest.
  */
 import { KairosImgError } from '../errors.js';
-import { MediaType, type Descriptor, type ImageManifest } from '../registry/media-types.js';
+import { MediaType, type Descriptor, type ImageManifest } from '../oci/index.js';
 
 const LAYER_MAP: Record<string, string> = {
   [MediaType.dockerLayerGzip]: MediaType.ociLayerGzip,

@@ -11,7 +11,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import { copyFile, link, mkdir, readdir, rename, rm, stat, access } from 'node:fs/promises';
 import path from 'node:path';
 import { KairosImgError } from '../errors.js';
-import { MediaType, kindOfMediaType, type Descriptor, type ImageManifest } from '../registry/media-types.js';
+import { MediaType, kindOfMediaType, type Descriptor, type ImageManifest } from '../oci/index.js';
 import { toOciManifest } from './convert.js';
 import { REF_NAME, initLayout, replaceFile, updateIndex, withIndexEntry, type Store } from './layout.js';
 

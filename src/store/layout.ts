@@ -6,15 +6,15 @@
  * only mutable file: updated under a lock file and replaced by rename, so readers always see
  * a whole document and two concurrent runs never lose each other's entries.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { access, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { KairosImgError } from '../errors.js';
-import type { Descriptor, ImageIndex, Platform } from '../registry/media-types.js';
+import { digestOf, parseDigest, samePlatform, verifyingStream, type Descriptor, type ImageIndex, type Platform } from '../oci/index.js';
 import { withLock } from './lock.js';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
@@ -50,46 +50,6 @@ export interface Store {
   putManifest(refName: string, descriptor: Descriptor, raw: Buffer, opts?: { signal?: AbortSignal | undefined }): Promise<void>;
   resolveTag(refName: string, platform?: Platform): Promise<Descriptor | undefined>;
   readIndex(): Promise<ImageIndex>;
-}
-
-export function parseDigest(digest: string): { algorithm: string; hex: string } {
-  const m = /^(sha256|sha512):([a-f0-9]+)$/.exec(digest);
-  if (m === null || m[2]?.length !== (m[1] === 'sha256' ? 64 : 128)) {
-    throw new KairosImgError('BAD_DIGEST', `"${digest}" is not a sha256/sha512 digest`, { kind: 'usage' });
-  }
-  return { algorithm: m[1] as string, hex: m[2] };
-}
-
-/** Counts (and optionally hashes) bytes; errors before the end on a mismatch. */
-export function verifier(desc: Pick<Descriptor, 'digest' | 'size'>, hashIt: boolean): Transform {
-  const { algorithm } = parseDigest(desc.digest);
-  const hash = hashIt ? createHash(algorithm) : undefined;
-  let n = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      n += chunk.length;
-      if (n > desc.size) return cb(mismatch('SIZE_MISMATCH', desc, `more than ${desc.size} bytes`));
-      hash?.update(chunk);
-      cb(null, chunk);
-    },
-    flush(cb: TransformCallback) {
-      if (n !== desc.size) return cb(mismatch('SIZE_MISMATCH', desc, `${n} bytes, expected ${desc.size}`));
-      if (hash !== undefined) {
-        const actual = `${algorithm}:${hash.digest('hex')}`;
-        if (actual !== desc.digest) return cb(mismatch('DIGEST_MISMATCH', desc, `expected ${desc.digest}, got ${actual}`));
-      }
-      cb();
-    },
-  });
-}
-
-function mismatch(code: string, desc: Pick<Descriptor, 'digest'>, what: string): KairosImgError {
-  return new KairosImgError(code, `blob ${desc.digest} does not match: ${what}`, { details: { digest: desc.digest } });
-}
-
-export function samePlatform(a: Platform | undefined, b: Platform | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return a.os === b.os && a.architecture === b.architecture && (a.variant ?? '') === (b.variant ?? '');
 }
 
 /** index.json with `entry` replacing any entry of the same ref name (and platform); pure. */
@@ -187,7 +147,7 @@ function layoutStore(root: string): Store {
       try {
         const source = Buffer.isBuffer(data) ? [data] : data;
         const sink = createWriteStream(tmp, { flags: 'wx', highWaterMark: 1024 * 1024 });
-        await pipeline(source, verifier(desc, !opts.preverified), sink, opts.signal ? { signal: opts.signal } : {});
+        await pipeline(source, verifyingStream(desc, { hash: !opts.preverified }), sink, opts.signal ? { signal: opts.signal } : {});
         const fh = await open(tmp, 'r+');
         try {
           await fh.sync();
@@ -216,8 +176,7 @@ function layoutStore(root: string): Store {
       const st = await stat(p);
       if (st.size > cap) throw new KairosImgError('BLOB_TOO_LARGE', `cached blob ${digest} is ${st.size} bytes, over the ${cap}-byte limit`);
       const buf = await readFile(p);
-      const { algorithm } = parseDigest(digest);
-      const actual = `${algorithm}:${createHash(algorithm).update(buf).digest('hex')}`;
+      const actual = digestOf(buf, parseDigest(digest).algorithm);
       if (actual !== digest) {
         await rm(p, { force: true });
         throw new KairosImgError('CACHE_CORRUPT', `cached blob ${digest} was corrupted (now ${actual}); it was removed`, { hint: 'run the command again to fetch it anew' });

@@ -8,7 +8,7 @@ import { KairosImgError, isAbortError } from '../errors.js';
 import { formatReference, type Reference } from '../reference/reference.js';
 import type { ManifestResult, RegistryClient } from '../registry/client.js';
 import type { RegistryEvent } from '../registry/events.js';
-import type { Descriptor, ImageManifest, Platform } from '../registry/media-types.js';
+import type { Descriptor, ImageManifest, Platform } from '../oci/index.js';
 import type { Store } from './layout.js';
 
 export interface PullImageOptions {

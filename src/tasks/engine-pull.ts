@@ -7,7 +7,8 @@
  */
 import type { ListrTask } from 'listr2';
 import { formatReference, parseReference, repositoryName, type Reference } from '../reference/reference.js';
-import { dockerConfigCredentials, formatPlatform, type Platform } from '../registry/index.js';
+import { dockerConfigCredentials } from '../registry/index.js';
+import { formatPlatform, type Platform, hostArch as defaultHostArch } from '../oci/index.js';
 import { openStore, REF_NAME, type Store } from '../store/index.js';
 import {
   connectDocker, findCachedImage, layerProgressId, loadCachedImage, pullIntoEngine,
@@ -75,7 +76,7 @@ export function cacheTagSource(store: Store): TagSource {
 }
 
 function hostArchOf(opts: CommonOptions): string {
-  return opts.hostArch ?? (process.arch === 'x64' ? 'amd64' : process.arch);
+  return opts.hostArch ?? defaultHostArch();
 }
 
 function connectTask(opts: EnginePullOptions): ListrTask<EnginePullContext> {

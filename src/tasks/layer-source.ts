@@ -6,7 +6,8 @@
  * Every byte is digest-verified on the way (the client's verifying stream; the cache re-checks).
  */
 import { PassThrough, type Readable } from 'node:stream';
-import type { Descriptor, RegistryClient } from '../registry/index.js';
+import type { RegistryClient } from '../registry/index.js';
+import type { Descriptor } from '../oci/index.js';
 import type { Store } from '../store/index.js';
 import type { LayerInput } from '../unpack/index.js';
 import type { Reference } from '../reference/reference.js';

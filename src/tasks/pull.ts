@@ -6,7 +6,8 @@ import path from 'node:path';
 import type { ListrTask } from 'listr2';
 import { usageError } from '../errors.js';
 import { formatReference, type Reference } from '../reference/reference.js';
-import { formatPlatform, type ManifestResult, type Platform, type RegistryClient } from '../registry/index.js';
+import { type ManifestResult, type RegistryClient } from '../registry/index.js';
+import { formatPlatform, type Platform, hostArch as defaultHostArch } from '../oci/index.js';
 import { exportLayout, openStore, pullImage, type ExportLayoutResult, type PullImageResult } from '../store/index.js';
 import { createClient, getManifestExplained, tagSource } from './registry.js';
 import { resolve, resolutionFacts, type Resolution, type ResolutionFacts, type TagSource } from './resolve.js';
@@ -103,7 +104,7 @@ export async function resolveSpec(opts: Pick<CommonOptions, 'arch' | 'registry' 
 
 /** Resolution and manifest: the first tasks of every image command. */
 export function resolveTasks(opts: CommonOptions & { image: ImageSpec }): Array<ListrTask<PullContext>> {
-  const hostArch = opts.hostArch ?? (process.arch === 'x64' ? 'amd64' : process.arch);
+  const hostArch = opts.hostArch ?? defaultHostArch();
   return [
     {
       title: 'Resolve the image',

@@ -1,5 +1,6 @@
 /** One registry client per command run, configured from the command's options and environment. */
-import { createRegistryClient, dockerConfigCredentials, type ManifestResult, type Platform, type RegistryClient, type RegistryEvent } from '../registry/index.js';
+import { createRegistryClient, dockerConfigCredentials, type ManifestResult, type RegistryClient, type RegistryEvent } from '../registry/index.js';
+import { type Platform } from '../oci/index.js';
 import { KairosImgError, isKairosImgError } from '../errors.js';
 import { formatReference, repositoryName, type Reference } from '../reference/reference.js';
 import { nearestTags } from '../policy/index.js';

@@ -17,7 +17,7 @@ import { createClient, tagSource } from './registry.js';
 import { throttle } from './runner.js';
 import { resolutionFacts } from './resolve.js';
 import { KairosImgError } from '../errors.js';
-import { formatPlatform } from '../registry/index.js';
+import { formatPlatform, hostArch as defaultHostArch } from '../oci/index.js';
 import type { UnpackContext, UnpackOptions, UnpackSummary } from './unpack.js';
 
 export type UnpackEngine = 'docker' | 'luet';
@@ -54,7 +54,7 @@ async function countTree(root: string): Promise<UnpackReport> {
 }
 
 export function unpackViaTasks(opts: UnpackOptions & { via: UnpackEngine }): Array<ListrTask<ViaContext>> {
-  const hostArch = opts.hostArch ?? (process.arch === 'x64' ? 'amd64' : process.arch);
+  const hostArch = opts.hostArch ?? defaultHostArch();
   const env = opts.env ?? process.env;
   return [
     {

@@ -6,7 +6,8 @@
 import type { ListrTask } from 'listr2';
 import { KairosImgError } from '../errors.js';
 import { formatReference, type Reference } from '../reference/reference.js';
-import { formatPlatform, parseManifestDocument, type Descriptor, type ImageManifest, type Platform, type RegistryClient } from '../registry/index.js';
+import { type RegistryClient } from '../registry/index.js';
+import { formatPlatform, parseManifestDocument, type Descriptor, type ImageManifest, type Platform, hostArch as defaultHostArch } from '../oci/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { checkTarget, unpackImage, type UnpackReport } from '../unpack/index.js';
 import { layerInputs } from './layer-source.js';
@@ -60,7 +61,7 @@ async function cachedManifest(store: Store, ref: Reference, platform: Platform):
 }
 
 export function unpackTasks(opts: UnpackOptions): Array<ListrTask<UnpackContext>> {
-  const hostArch = opts.hostArch ?? (process.arch === 'x64' ? 'amd64' : process.arch);
+  const hostArch = opts.hostArch ?? defaultHostArch();
   const client = (ctx: UnpackContext): RegistryClient => {
     ctx.client ??= createClient({ plainHttp: opts.plainHttp, env: opts.env, log: opts.log });
     return ctx.client;

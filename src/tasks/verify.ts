@@ -21,7 +21,8 @@ import { flavorByName, identifyFlavor, type FlavorIdentity } from '../policy/ima
 import { RELEASE_FILES, releaseFilesDecided, type ReleaseFiles } from '../policy/release-files.js';
 import { parseTag, type ReleaseTag } from '../policy/tag.js';
 import { formatReference, type Reference } from '../reference/reference.js';
-import { formatPlatform, type Descriptor, type RegistryClient } from '../registry/index.js';
+import { type RegistryClient } from '../registry/index.js';
+import { formatPlatform, type Descriptor, hostArch as defaultHostArch } from '../oci/index.js';
 import { readImageFiles, type ReadFilesResult } from '../unpack/read-files.js';
 import { resolveTasks, type CommonOptions, type ImageSpec, type PullContext } from './pull.js';
 import { createClient } from './registry.js';
@@ -138,7 +139,7 @@ function layerBlobs(client: RegistryClient, ref: Reference, layers: readonly Des
 }
 
 export function verifyTasks(opts: VerifyOptions, catalog: Catalog): Array<ListrTask<VerifyContext>> {
-  const hostArch = opts.hostArch ?? (process.arch === 'x64' ? 'amd64' : process.arch);
+  const hostArch = opts.hostArch ?? defaultHostArch();
   const arch = archFor(opts, catalog, hostArch);
   return [
     ...(resolveTasks({ ...opts, arch, cacheDir: '', hostArch }) as Array<ListrTask<VerifyContext>>),

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImage, buildMultiArch, pushImage } from '../../scripts/fixtures/image-builder.mjs';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { testEnv } from '../helpers/env.js';
-import { createRegistryClient, dockerConfigCredentials, staticCredentials, type Descriptor, type RegistryEvent } from '../../src/registry/index.js';
+import { createRegistryClient, dockerConfigCredentials, staticCredentials, type RegistryEvent } from '../../src/registry/index.js';
+import { type Descriptor } from '../../src/oci/index.js';
 import { parseReference } from '../../src/reference/reference.js';
 import { KairosImgError } from '../../src/errors.js';
 

@@ -8,7 +8,7 @@ import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { dockerArchiveStream } from '../../../src/engine/docker-archive.js';
 import { openStore, type Store } from '../../../src/store/layout.js';
-import { MediaType, type ImageManifest } from '../../../src/registry/media-types.js';
+import { MediaType, type ImageManifest } from '../../../src/oci/index.js';
 import { gzip, tarOf, zstd } from '../../helpers/layers.js';
 
 const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;

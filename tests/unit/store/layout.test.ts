@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { REF_NAME, defaultCacheDir, openStore, withIndexEntry } from '../../../src/store/layout.js';
 import { toOciManifest } from '../../../src/store/convert.js';
-import { MediaType } from '../../../src/registry/media-types.js';
+import { MediaType } from '../../../src/oci/index.js';
 
 const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MediaType, manifestMediaType, parseManifestDocument, selectPlatform, type ImageIndex } from '../../../src/registry/media-types.js';
+import { MediaType, manifestMediaType, parseManifestDocument, selectPlatform, type ImageIndex } from '../../../src/oci/index.js';
 import { KairosImgError } from '../../../src/errors.js';
 
 const d = (architecture: string, variant?: string, os = 'linux') => ({

@@ -1,9 +1,12 @@
 /**
  * OCI / Docker schema 2 media types and the manifest shapes we read, plus the pure rules
- * that pick a manifest type from a response and a platform from an index.
+ * that pick a manifest type from a response.
  * No I/O here: the client feeds bytes and headers in, gets typed values out.
  */
 import { KairosImgError } from '../errors.js';
+import type { Platform } from './platform.js';
+
+export type { Platform } from './platform.js';
 
 export const MediaType = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
@@ -22,12 +25,6 @@ export const MediaType = {
 /** The one Accept header every manifest request sends (order = preference). */
 export const MANIFEST_ACCEPT = [MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerList, MediaType.dockerManifest].join(', ');
 
-export interface Platform {
-  architecture: string;
-  os: string;
-  variant?: string | undefined;
-  'os.version'?: string | undefined;
-}
 
 export interface Descriptor {
   mediaType: string;
@@ -112,46 +109,6 @@ export function parseManifestDocument(raw: Buffer, contentType: string | undefin
 export function isDescriptor(v: unknown): v is Descriptor {
   return isRecord(v) && typeof v.mediaType === 'string' && typeof v.digest === 'string' &&
     typeof v.size === 'number' && Number.isSafeInteger(v.size) && v.size >= 0;
-}
-
-export function formatPlatform(p: Platform): string {
-  return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
-}
-
-/** Node's process.arch → OCI architecture names. */
-export function ociArch(nodeArch: string): string {
-  const map: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
-  return map[nodeArch] ?? nodeArch;
-}
-
-// arm64 images without a variant are v8; arm without variant is usually v7 in practice.
-function normalizedVariant(p: Platform): string | undefined {
-  if (p.variant) return p.variant;
-  if (p.architecture === 'arm64') return 'v8';
-  return undefined;
-}
-
-export function platformMatches(want: Platform, have: Platform): boolean {
-  if (want.os !== have.os || want.architecture !== have.architecture) return false;
-  if (want.variant === undefined) return true;
-  return normalizedVariant(want) === normalizedVariant(have);
-}
-
-/**
- * Picks the manifest for `want` from an index. Attestation manifests (buildkit's
- * `unknown/unknown`) never match a real platform. Without a match the error lists what is there.
- */
-export function selectPlatform(index: ImageIndex, want: Platform, what: string): Descriptor {
-  const candidates = index.manifests.filter((d) => kindOfMediaType(d.mediaType) === 'manifest' && d.platform !== undefined);
-  const exact = candidates.find((d) => d.platform !== undefined && platformMatches(want, d.platform) &&
-    (want.variant === undefined || d.platform.variant !== undefined || want.architecture === 'arm64'));
-  const found = exact ?? candidates.find((d) => d.platform !== undefined && platformMatches(want, d.platform));
-  if (found !== undefined) return found;
-  const present = candidates.map((d) => formatPlatform(d.platform as Platform)).filter((p) => p !== 'unknown/unknown');
-  throw new KairosImgError('PLATFORM_NOT_FOUND', `${what} has no image for ${formatPlatform(want)}; it has ${present.length > 0 ? present.join(', ') : 'no platform-specific images'}`, {
-    hint: present.length > 0 ? `pick one with --arch, e.g. --arch ${present[0]?.split('/')[1] ?? ''}` : undefined,
-    details: { wanted: formatPlatform(want), available: present },
-  });
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
