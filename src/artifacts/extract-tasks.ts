@@ -6,9 +6,9 @@
 import type { ListrTask } from 'listr2';
 import { formatReference, type Reference } from '../reference/reference.js';
 import type { ManifestResult, RegistryClient } from '../registry/index.js';
-import { resolve, type Resolution } from '../tasks/resolve.js';
-import { createClient, tagSource } from '../tasks/registry.js';
-import { runTasks, throttle, transferText, type ProgressMode } from '../tasks/runner.js';
+import { resolve, type Resolution } from '../operations/resolve.js';
+import { createClient, tagSource } from '../operations/client.js';
+import { runTasks, throttle, transferText, type ProgressMode } from '../cli/progress/runner.js';
 import type { LuetEngine } from '../engine/luet.js';
 import type { ArtifactFile } from './artifact-sink.js';
 import { artifactNotFound, extractArtifact, isMissingManifest } from './extract.js';

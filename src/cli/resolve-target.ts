@@ -1,10 +1,10 @@
 /** Turns a command's positional arguments and image options into one reference. */
-import { resolve, type Resolution, type TagSource } from '../tasks/resolve.js';
+import { resolve, type Resolution, type TagSource } from '../operations/resolve.js';
 import type { ImageKind } from '../catalog/resolve.js';
 import type { Reference } from '../reference/reference.js';
 import { mirrored } from './mirror.js';
 import { parseTarget, type Target } from './target.js';
-import type { ImageSpec } from '../tasks/pull.js';
+import type { ImageSpec } from '../operations/pull.js';
 import type { CliContext } from './context.js';
 import type { ImageOptions } from './image-options.js';
 import { usageError } from '../errors.js';

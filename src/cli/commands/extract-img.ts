@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { extractImgTasks, summarizeExtractImg, type ArtifactSpec, type ExtractImgContext, type ExtractImgSummary } from '../../artifacts/index.js';
-import { createClient } from '../../tasks/registry.js';
-import { runTasks } from '../../tasks/runner.js';
+import { createClient } from '../../operations/client.js';
+import { runTasks } from '../progress/runner.js';
 import { rewriteRegistry } from '../../reference/reference.js';
 import { usageError } from '../../errors.js';
 import { formatBytes, type CommandResult } from '../render.js';

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { createClient } from '../../tasks/registry.js';
-import { parseDestination, pullTasks, summarize, type PullContext, type PullSummary } from '../../tasks/pull.js';
-import { enginePullTasks, summarizeEnginePull, type EnginePullContext, type EnginePullSummary } from '../../tasks/engine-pull.js';
-import { runTasks } from '../../tasks/runner.js';
+import { createClient } from '../../operations/client.js';
+import { parseDestination, pullTasks, summarize, type PullContext, type PullSummary } from '../../operations/pull.js';
+import { enginePullTasks, summarizeEnginePull, type EnginePullContext, type EnginePullSummary } from '../../operations/engine-pull.js';
+import { runTasks } from '../progress/runner.js';
 import { formatBytes, type CommandResult, type Style } from '../render.js';
 import { parseTarget } from '../target.js';
 import { imageOptions, type ImageOptions } from '../image-options.js';

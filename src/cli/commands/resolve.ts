@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { formatReference } from '../../reference/reference.js';
 import { resolveImage } from '../resolve-target.js';
 import type { CommandResult } from '../render.js';
-import { createClient, tagSource } from '../../tasks/registry.js';
+import { createClient, tagSource } from '../../operations/client.js';
 import type { CommandSpec } from '../command.js';
 import { imageOptions, type ImageOptions } from '../image-options.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { listTags, type TagListing } from '../../tasks/tags.js';
-import { createClient } from '../../tasks/registry.js';
+import { listTags, type TagListing } from '../../operations/tags.js';
+import { createClient } from '../../operations/client.js';
 import { parseTarget } from '../target.js';
 import { mirrored } from '../mirror.js';
 import { loadTalosMatrix } from '../../catalog/talos/load.js';

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { unpackTasks, summarizeUnpack, type UnpackContext, type UnpackSummary } from '../../tasks/unpack.js';
-import { unpackViaTasks, summarizeVia, type ViaContext } from '../../tasks/unpack-via.js';
-import { runTasks } from '../../tasks/runner.js';
+import { unpackTasks, summarizeUnpack, type UnpackContext, type UnpackSummary } from '../../operations/unpack.js';
+import { unpackViaTasks, summarizeVia, type ViaContext } from '../../operations/unpack-via.js';
+import { runTasks } from '../progress/runner.js';
 import { formatBytes, type CommandResult } from '../render.js';
 import { parseTarget } from '../target.js';
 import { imageOptions, type ImageOptions } from '../image-options.js';

@@ -50,7 +50,7 @@ describe('Talos image names', () => {
 
 describe('plugged into the shared target and resolution', async () => {
   const { parseTarget } = await import('../../../src/cli/target.js');
-  const { resolve } = await import('../../../src/tasks/resolve.js');
+  const { resolve } = await import('../../../src/operations/resolve.js');
   it('parseTarget recognises `talos <image>`', () => {
     expect(parseTarget(['talos', 'installer'], { usage: 'u', defaultVariant: 'core' })).toEqual({ kind: 'catalog', os: 'talos', flavor: 'talos', variant: 'installer' });
     expect(code(() => parseTarget(['talos'], { usage: 'u', defaultVariant: 'core' }))).toBe('MISSING_ARGUMENT');

@@ -9,9 +9,9 @@ import { formatReference, type Reference } from '../reference/reference.js';
 import { type ManifestResult, type RegistryClient } from '../registry/index.js';
 import { formatPlatform, type Platform, hostArch as defaultHostArch } from '../oci/index.js';
 import { exportLayout, openStore, pullImage, type ExportLayoutResult, type PullImageResult } from '../store/index.js';
-import { createClient, getManifestExplained, tagSource } from './registry.js';
+import { createClient, getManifestExplained, tagSource } from './client.js';
 import { resolve, resolutionFacts, type Resolution, type ResolutionFacts, type TagSource } from './resolve.js';
-import { runTasks, throttle, transferText, type ProgressMode } from './runner.js';
+import { runTasks, throttle, transferText, type ProgressMode } from '../cli/progress/runner.js';
 import type { ImageKind } from '../catalog/resolve.js';
 
 /** What to pull: a full reference, or a flavor and variant the catalog names. */

@@ -9,7 +9,7 @@ import { KairosImgError } from '../errors.js';
 import { evaluateAll, formatTag, imageOf, isReleaseTag, parseTag, type TagClass, type VerdictStatus } from '../policy/index.js';
 import { repositoryName, type Reference } from '../reference/reference.js';
 import type { RegistryClient } from '../registry/index.js';
-import { tagSource } from './registry.js';
+import { tagSource } from './client.js';
 
 export interface TagRow {
   repository: string;

@@ -25,8 +25,8 @@ import { type RegistryClient } from '../registry/index.js';
 import { formatPlatform, type Descriptor, hostArch as defaultHostArch } from '../oci/index.js';
 import { readImageFiles, type ReadFilesResult } from '../unpack/read-files.js';
 import { resolveTasks, type CommonOptions, type ImageSpec, type PullContext } from './pull.js';
-import { createClient } from './registry.js';
-import { runTasks } from './runner.js';
+import { createClient } from './client.js';
+import { runTasks } from '../cli/progress/runner.js';
 
 export interface VerifyOptions extends Omit<CommonOptions, 'cacheDir'> {
   image: ImageSpec;

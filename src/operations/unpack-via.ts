@@ -13,8 +13,8 @@ import { connectDocker, pullIntoEngine, unpackViaDocker } from '../engine/docker
 import { luetUnpack } from '../engine/luet.js';
 import { checkTarget, stageDir, type UnpackReport } from '../unpack/index.js';
 import { resolveSpec } from './pull.js';
-import { createClient, tagSource } from './registry.js';
-import { throttle } from './runner.js';
+import { createClient, tagSource } from './client.js';
+import { throttle } from '../cli/progress/runner.js';
 import { resolutionFacts } from './resolve.js';
 import { KairosImgError } from '../errors.js';
 import { formatPlatform, hostArch as defaultHostArch } from '../oci/index.js';

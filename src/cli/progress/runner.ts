@@ -4,7 +4,7 @@
  * stderr so stdout carries only the command's data, and wires Ctrl-C through the AbortSignal.
  */
 import { Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2';
-import { interrupted } from '../errors.js';
+import { interrupted } from '../../errors.js';
 
 export type ProgressMode = 'tty' | 'plain' | 'verbose' | 'silent';
 

@@ -16,8 +16,8 @@ import {
 } from '../engine/docker.js';
 import { platformFor, resolveTasks, type CommonOptions, type ImageSpec, type PullContext } from './pull.js';
 import { resolve, resolutionFacts, type ResolutionFacts, type TagSource } from './resolve.js';
-import { createClient } from './registry.js';
-import { runTasks, throttle, transferText } from './runner.js';
+import { createClient } from './client.js';
+import { runTasks, throttle, transferText } from '../cli/progress/runner.js';
 
 export interface EnginePullOptions extends CommonOptions {
   image: ImageSpec;

@@ -12,9 +12,9 @@ import { openStore, type Store } from '../store/index.js';
 import { checkTarget, unpackImage, type UnpackReport } from '../unpack/index.js';
 import { layerInputs } from './layer-source.js';
 import { resolveSpec, type CommonOptions, type ImageSpec } from './pull.js';
-import { createClient, getManifestExplained, tagSource } from './registry.js';
+import { createClient, getManifestExplained, tagSource } from './client.js';
 import { resolutionFacts, type Resolution, type ResolutionFacts } from './resolve.js';
-import { runTasks, throttle } from './runner.js';
+import { runTasks, throttle } from '../cli/progress/runner.js';
 
 export interface UnpackOptions extends CommonOptions {
   image: ImageSpec;
