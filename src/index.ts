@@ -1,6 +1,7 @@
 /**
- * kairos-img as a library: the same operations as the CLI, as typed functions that return data
- * and take an AbortSignal. Nothing here prints; progress goes to `stderr` only when asked.
+ * kairos-img as a library: the same operations as the CLI, as plain async functions that take an
+ * options object (with `signal` and an optional `onEvent` for typed progress) and return data.
+ * Nothing here prints.
  *
  *   import { resolve, pull, unpack } from 'kairos-img';
  *   const r = await resolve({ flavor: 'ubuntu-22-lts', variant: 'standard', version: 'v1.5.1', k3s: 'v1.26.1+k3s1' });
@@ -21,7 +22,9 @@ export type { Catalog, Flavor, Era, Pin } from './catalog/types.js';
 export { resolve, resolutionFacts } from './operations/resolve.js';
 export type { ResolveOptions, Resolution, ResolutionFacts, TagSource } from './operations/resolve.js';
 export { pull } from './operations/pull.js';
-export type { PullOptions, PullSummary, ImageSpec, PullDestination } from './operations/pull.js';
+export type { PullOptions, PullSummary, PullDestination } from './operations/pull.js';
+export type { ImageSpec, CatalogImage, OperationOptions } from './operations/common.js';
+export type * from './operations/events.js';
 export { unpack } from './operations/unpack.js';
 export type { UnpackOptions, UnpackSummary } from './operations/unpack.js';
 export { listTags } from './operations/tags.js';
@@ -39,8 +42,11 @@ export type { UnpackReport, LayerInput } from './unpack/index.js';
 
 export { verify, verifyOffline } from './operations/verify.js';
 export type { VerifyOptions, VerifyReport } from './operations/verify.js';
-export { extractImg } from './artifacts/index.js';
-export type { ExtractImgOptions, ExtractImgSummary, ArtifactFile } from './artifacts/index.js';
+export { extractImg } from './operations/extract-img.js';
+export type { ExtractImgOptions, ExtractImgSummary } from './operations/extract-img.js';
+export type { ArtifactFile } from './artifacts/index.js';
+export { unpackVia } from './operations/unpack-via.js';
+export type { UnpackViaOptions } from './operations/unpack-via.js';
 export { pullToEngine } from './operations/engine-pull.js';
 export type { EnginePullSummary } from './operations/engine-pull.js';
 export { connectDocker, pullIntoEngine, loadCachedImage, unpackViaDocker, exportContainerFilesystem } from './engine/docker.js';

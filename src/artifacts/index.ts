@@ -1,8 +1,4 @@
-/** Disk-image artifacts: resolve, extract (natively or through luet), verify, decompress. */
-export { extractImg, extractImgTasks, summarizeExtractImg, writeCommand } from './extract-tasks.js';
-export type { ArtifactSpec, ExtractImgContext, ExtractImgOptions, ExtractImgSummary } from './extract-tasks.js';
-export { extractArtifact, artifactNotFound, isMissingManifest } from './extract.js';
-export type { ExtractArtifactOptions, ExtractArtifactResult } from './extract.js';
+/** Disk-image artifacts: their files, checksum files and tags; the verifying sink they land in. */
 export { extractViaLuet } from './extract-tree.js';
 export type { ExtractViaLuetOptions, ExtractViaLuetResult } from './extract-tree.js';
 export { createArtifactSink } from './artifact-sink.js';

@@ -5,7 +5,9 @@ import { normalizeRegistryHost } from '../reference/reference.js';
 import { defaultCacheDir } from '../store/layout.js';
 import { makeStyle, useColor, type Style } from './render.js';
 
-export type ProgressMode = 'tty' | 'plain' | 'verbose' | 'silent';
+import type { ProgressMode } from './progress/runner.js';
+
+export type { ProgressMode } from './progress/runner.js';
 
 export interface GlobalOptions {
   json?: boolean;

@@ -4,7 +4,7 @@ import type { ImageKind } from '../catalog/resolve.js';
 import type { Reference } from '../reference/reference.js';
 import { mirrored } from './mirror.js';
 import { parseTarget, type Target } from './target.js';
-import type { ImageSpec } from '../operations/pull.js';
+import type { ImageSpec } from '../operations/common.js';
 import type { CliContext } from './context.js';
 import type { ImageOptions } from './image-options.js';
 import { usageError } from '../errors.js';

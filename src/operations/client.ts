@@ -9,7 +9,9 @@ import type { TagSource } from './resolve.js';
 export interface ClientOptions {
   plainHttp?: boolean | undefined;
   env?: NodeJS.ProcessEnv | undefined;
-  /** Verbose log lines (never secrets: events carry none). */
+  /** Request events (auth, retries, redirects, resumes; they carry no secrets). */
+  onEvent?: ((e: RegistryEvent) => void) | undefined;
+  /** Verbose log lines made from the same events. */
   log?: ((line: string) => void) | undefined;
   tagPageSize?: number | undefined;
 }
@@ -25,12 +27,16 @@ export function describeEvent(e: RegistryEvent): string {
 
 export function createClient(opts: ClientOptions = {}): RegistryClient {
   const log = opts.log;
+  const onEvent = opts.onEvent;
   return createRegistryClient({
     plainHttp: opts.plainHttp,
     credentials: dockerConfigCredentials({ env: opts.env ?? process.env }),
     userAgent: 'kairos-img',
     tagPageSize: opts.tagPageSize,
-    onEvent: log === undefined ? undefined : (e) => log(describeEvent(e)),
+    onEvent: log === undefined && onEvent === undefined ? undefined : (e) => {
+      onEvent?.(e);
+      log?.(describeEvent(e));
+    },
   });
 }
 

@@ -1,46 +1,27 @@
 /**
- * Daemonless pull as a task list: resolve → manifest → layers (bytes, total, rate) → write.
- * The same composition backs the CLI (`kairos-img pull`) and the library (`pull()`).
+ * Daemonless pull: name the image → its manifest → config and layers into the content cache
+ * (concurrently, each verified while it streams) → optionally an OCI layout. A plain async function
+ * over the registry client and the store, as `crane.Pull` is over `remote` and `layout`.
  */
 import path from 'node:path';
-import type { ListrTask } from 'listr2';
 import { usageError } from '../errors.js';
-import { formatReference, type Reference } from '../reference/reference.js';
-import { type ManifestResult, type RegistryClient } from '../registry/index.js';
-import { formatPlatform, type Platform, hostArch as defaultHostArch } from '../oci/index.js';
-import { exportLayout, openStore, pullImage, type ExportLayoutResult, type PullImageResult } from '../store/index.js';
-import { createClient, getManifestExplained, tagSource } from './client.js';
-import { resolve, resolutionFacts, type Resolution, type ResolutionFacts, type TagSource } from './resolve.js';
-import { runTasks, throttle, transferText, type ProgressMode } from '../cli/progress/runner.js';
-import type { ImageKind } from '../catalog/resolve.js';
+import { formatPlatform } from '../oci/index.js';
+import { formatReference } from '../reference/reference.js';
+import { exportLayout, openStore, pullImage, type ExportLayoutResult } from '../store/index.js';
+import { getManifestExplained } from './client.js';
+import { lazyClient, resolveTarget, type ImageSpec, type OperationOptions } from './common.js';
+import { emitter, type PullEvent } from './events.js';
+import { resolutionFacts, type ResolutionFacts } from './resolve.js';
 
-/** What to pull: a full reference, or a flavor and variant the catalog names. */
-export type ImageSpec =
-  | { reference: Reference }
-  | { flavor: string; variant: string; version?: string | undefined; k3s?: string | undefined; model?: string | undefined; kind?: ImageKind };
-
-/** `docker`: the Docker engine (src/tasks/engine-pull.ts); pullTasks() itself only fills the cache for it. */
+/** `docker`: the Docker engine (see engine-pull.ts); `pull()` itself fills the cache and layouts. */
 export type PullDestination = { kind: 'cache' } | { kind: 'oci'; dir: string; tag?: string | undefined } | { kind: 'docker' };
 
-export interface CommonOptions {
-  /** Replaces quay.io (mirrors, the local registry). */
-  registry?: string | undefined;
-  plainHttp?: boolean | undefined;
-  arch?: string | undefined;
-  cacheDir: string;
-  signal?: AbortSignal | undefined;
-  progress?: ProgressMode | undefined;
-  stderr?: NodeJS.WriteStream | undefined;
-  env?: NodeJS.ProcessEnv | undefined;
-  /** Verbose log lines. */
-  log?: ((line: string) => void) | undefined;
-  hostArch?: string | undefined;
-  client?: RegistryClient | undefined;
-}
-
-export interface PullOptions extends CommonOptions {
+export interface PullOptions extends OperationOptions<PullEvent> {
   image: ImageSpec;
+  /** The content cache (an OCI layout). */
+  cacheDir: string;
   to?: PullDestination | undefined;
+  /** Layers fetched at once (default 3). */
   concurrency?: number | undefined;
 }
 
@@ -59,17 +40,6 @@ export interface PullSummary {
   layout?: (ExportLayoutResult & { tag: string }) | undefined;
 }
 
-export interface PullContext {
-  client: RegistryClient;
-  reference?: Reference;
-  resolution?: Resolution;
-  platform?: Platform;
-  manifest?: ManifestResult;
-  pulling?: Promise<PullImageResult>;
-  result?: PullImageResult;
-  layout?: ExportLayoutResult & { tag: string };
-}
-
 /** `oci:DIR`, `oci:DIR:TAG` or `docker`; anything else is a usage error naming the accepted forms. */
 export function parseDestination(text: string | undefined): PullDestination {
   if (text === undefined || text === 'cache') return { kind: 'cache' };
@@ -85,151 +55,56 @@ export function parseDestination(text: string | undefined): PullDestination {
   throw usageError('BAD_DESTINATION', `unknown destination "${text}"`, 'use --to oci:DIR[:TAG], --to docker, or leave --to out to fill the cache only');
 }
 
-export function platformFor(arch: string | undefined, hostArch: string): Platform {
-  return { os: 'linux', architecture: arch ?? hostArch };
-}
-
-export interface ResolvedTarget {
-  reference: Reference;
-  platform: Platform;
-  resolution?: Resolution | undefined;
-}
-
-/** A full reference as given, or the catalog's reference (asking the registry through `tags` when needed). */
-export async function resolveSpec(opts: Pick<CommonOptions, 'arch' | 'registry' | 'signal'> & { image: ImageSpec; hostArch: string; tags: TagSource | undefined }): Promise<ResolvedTarget> {
-  if ('reference' in opts.image) return { reference: opts.image.reference, platform: platformFor(opts.arch, opts.hostArch) };
-  const r = await resolve({ ...opts.image, arch: opts.arch, registry: opts.registry, hostArch: opts.hostArch, tags: opts.tags, signal: opts.signal });
-  return { reference: r.reference, platform: platformFor(r.arch, opts.hostArch), resolution: r };
-}
-
-/** Resolution and manifest: the first tasks of every image command. */
-export function resolveTasks(opts: CommonOptions & { image: ImageSpec }): Array<ListrTask<PullContext>> {
-  const hostArch = opts.hostArch ?? defaultHostArch();
-  return [
-    {
-      title: 'Resolve the image',
-      task: async (ctx, task) => {
-        const t = await resolveSpec({ ...opts, hostArch, tags: tagSource(ctx.client) });
-        Object.assign(ctx, { reference: t.reference, platform: t.platform, resolution: t.resolution });
-        if (ctx.reference === undefined) throw new Error('not resolved');
-        task.title = `Resolved ${formatReference(ctx.reference)}`;
-      },
-    },
-    {
-      title: 'Fetch the manifest',
-      task: async (ctx, task) => {
-        if (ctx.reference === undefined) throw new Error('no reference');
-        ctx.manifest = await getManifestExplained(ctx.client, ctx.reference, { platform: ctx.platform, signal: opts.signal });
-        const p = ctx.manifest.descriptor.platform ?? ctx.platform;
-        task.title = `Manifest ${ctx.manifest.descriptor.digest.slice(0, 19)}… (${ctx.manifest.manifest.layers.length} layers${p === undefined ? '' : `, ${formatPlatform(p)}`})`;
-      },
-    },
-  ];
-}
-
-export function pullTasks(opts: PullOptions): Array<ListrTask<PullContext>> {
-  const plain = opts.progress !== 'tty';
-  return [
-    ...resolveTasks(opts),
-    {
-      title: 'Fetch layers',
-      task: async (ctx, task) => {
-        const m = ctx.manifest;
-        const ref = ctx.reference;
-        if (m === undefined || ref === undefined) throw new Error('no manifest');
-        const store = await openStore({ root: opts.cacheDir });
-        const started = Date.now();
-        const progress = new Map<string, (bytes: number, total: number) => void>();
-        const done = new Map<string, { resolve: (cached: boolean) => void; reject: (e: unknown) => void; promise: Promise<boolean> }>();
-        for (const l of m.manifest.layers) {
-          let res!: (cached: boolean) => void;
-          let rej!: (e: unknown) => void;
-          const promise = new Promise<boolean>((a, b) => { res = a; rej = b; });
-          promise.catch(() => undefined);
-          done.set(l.digest, { resolve: res, reject: rej, promise });
-        }
-        const pulling = pullImage({
-          client: ctx.client,
-          store,
-          ref,
-          manifest: m,
-          platform: ctx.platform,
-          concurrency: opts.concurrency,
-          signal: opts.signal,
-          onLayerProgress: (digest, bytes, total) => progress.get(digest)?.(bytes, total),
-          onEvent: (e) => {
-            if (e.type === 'blob-cached' || e.type === 'blob-fetched') done.get(e.digest)?.resolve(e.type === 'blob-cached');
-            if (e.type === 'blob-retry') opts.log?.(`retrying ${e.digest.slice(0, 19)}: ${e.reason}`);
-          },
-        });
-        pulling.catch((e: unknown) => { for (const d of done.values()) d.reject(e); });
-        ctx.pulling = pulling;
-        // Returned, not run: the parent list renders the layer subtasks (on stderr, like the rest).
-        return task.newListr<PullContext>(
-          [
-            ...m.manifest.layers.map((l, i): ListrTask<PullContext> => ({
-              title: `Layer ${i + 1}/${m.manifest.layers.length} ${l.digest.slice(7, 19)} (${(l.size / 1048576).toFixed(1)} MiB)`,
-              task: async (_c, t) => {
-                const show = throttle(plain ? 5000 : 150, (bytes: number, total: number) => { t.output = transferText(bytes, total, started); });
-                progress.set(l.digest, show);
-                const cached = await done.get(l.digest)?.promise;
-                t.title = `${t.title ?? ''}${cached === true ? ' cached' : ''}`;
-              },
-            })),
-          ],
-          { concurrent: true, exitOnError: true },
-        );
-      },
-    },
-    {
-      title: 'Verify and record the image',
-      task: async (ctx, task) => {
-        if (ctx.pulling === undefined) throw new Error('no pull under way');
-        const result = await ctx.pulling;
-        ctx.result = result;
-        task.title = `Verified: ${result.fetched} blobs fetched, ${result.cached} already cached`;
-      },
-    },
-    ...(opts.to?.kind === 'oci'
-      ? [{
-          title: 'Write the OCI layout',
-          task: async (ctx: PullContext, task: { title: string | undefined }) => {
-            const to = opts.to;
-            if (to?.kind !== 'oci' || ctx.result === undefined || ctx.reference === undefined) return;
-            const tag = to.tag ?? ctx.reference.tag ?? 'latest';
-            const store = await openStore({ root: opts.cacheDir });
-            const out = await exportLayout({ store, dir: to.dir, refName: tag, manifestDigest: ctx.result.digest, signal: opts.signal });
-            ctx.layout = { ...out, tag };
-            task.title = `Wrote oci:${to.dir}:${tag}${out.converted ? ' (converted to OCI media types)' : ''}`;
-          },
-        } satisfies ListrTask<PullContext>]
-      : []),
-  ];
-}
-
-export function summarize(ctx: PullContext, cacheDir: string): PullSummary {
-  const r = ctx.result;
-  if (r === undefined || ctx.reference === undefined) throw new Error('pull did not complete');
-  const p = ctx.manifest?.descriptor.platform ?? ctx.platform;
-  return {
-    reference: formatReference(ctx.reference),
-    digest: r.digest,
-    mediaType: r.mediaType,
-    indexDigest: r.indexDigest,
-    platform: p === undefined ? 'unknown' : formatPlatform(p),
-    layers: r.layers.length,
-    size: r.layers.reduce((a, l) => a + l.size, 0),
-    fetched: r.fetched,
-    cached: r.cached,
-    cache: cacheDir,
-    resolution: ctx.resolution === undefined ? undefined : resolutionFacts(ctx.resolution),
-    layout: ctx.layout,
-  };
-}
-
-/** Library entry point: pull an image into the cache (and optionally an OCI layout). */
+/** Pulls an image into the cache (and optionally an OCI layout); returns what was pulled. */
 export async function pull(opts: PullOptions): Promise<PullSummary> {
-  const client = opts.client ?? createClient({ plainHttp: opts.plainHttp, env: opts.env, log: opts.log });
-  const ctx = await runTasks<PullContext>(pullTasks(opts), { client }, { mode: opts.progress ?? 'silent', stderr: opts.stderr, signal: opts.signal });
-  return summarize(ctx, opts.cacheDir);
+  const emit = emitter(opts.onEvent);
+  const { signal } = opts;
+  if (opts.to?.kind === 'docker') {
+    throw usageError('BAD_DESTINATION', 'pull() fills the cache or an OCI layout; use pullToEngine() for the Docker engine');
+  }
+  const client = lazyClient(opts, emit);
+  const target = await resolveTarget({ ...opts, tags: client.tags(), emit });
+  const ref = target.reference;
+  const m = await getManifestExplained(client.get(), ref, { platform: target.platform, signal });
+  const layers = m.manifest.layers;
+  const size = layers.reduce((a, l) => a + l.size, 0);
+  const platform = m.descriptor.platform ?? target.platform;
+  emit({
+    type: 'manifest', digest: m.descriptor.digest, indexDigest: m.index?.descriptor.digest, platform: formatPlatform(platform),
+    layers: layers.length, size, fromCache: false,
+  });
+
+  const store = await openStore({ root: opts.cacheDir });
+  emit({ type: 'layers', layers: layers.map((l) => ({ digest: l.digest, size: l.size })) });
+  const result = await pullImage({
+    client: client.get(), store, ref, manifest: m, platform: target.platform, concurrency: opts.concurrency, signal,
+    onLayerProgress: (digest, bytes, total) => emit({ type: 'transfer', digest, bytes, total }),
+    onEvent: (e) => {
+      if (e.type === 'blob-cached' || e.type === 'blob-fetched') emit({ type: 'layer-done', digest: e.digest, cached: e.type === 'blob-cached' });
+      if (e.type === 'blob-retry') emit({ type: 'blob-retry', digest: e.digest, reason: e.reason });
+    },
+  });
+  emit({ type: 'verified', fetched: result.fetched, cached: result.cached });
+
+  let layout: PullSummary['layout'];
+  if (opts.to?.kind === 'oci') {
+    const tag = opts.to.tag ?? ref.tag ?? 'latest';
+    const out = await exportLayout({ store, dir: opts.to.dir, refName: tag, manifestDigest: result.digest, signal });
+    layout = { ...out, tag };
+    emit({ type: 'layout', dir: out.dir, tag, converted: out.converted });
+  }
+  return {
+    reference: formatReference(ref),
+    digest: result.digest,
+    mediaType: result.mediaType,
+    indexDigest: result.indexDigest,
+    platform: formatPlatform(platform),
+    layers: result.layers.length,
+    size: result.layers.reduce((a, l) => a + l.size, 0),
+    fetched: result.fetched,
+    cached: result.cached,
+    cache: opts.cacheDir,
+    resolution: target.resolution === undefined ? undefined : resolutionFacts(target.resolution),
+    layout,
+  };
 }

@@ -6,24 +6,24 @@
  */
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { ListrTask } from 'listr2';
 import { formatReference } from '../reference/reference.js';
 import { dockerConfigCredentials } from '../registry/index.js';
+import { formatPlatform } from '../oci/index.js';
 import { connectDocker, pullIntoEngine, unpackViaDocker } from '../engine/docker.js';
 import { luetUnpack } from '../engine/luet.js';
 import { checkTarget, stageDir, type UnpackReport } from '../unpack/index.js';
-import { resolveSpec } from './pull.js';
-import { createClient, tagSource } from './client.js';
-import { throttle } from '../cli/progress/runner.js';
+import { isCatalogImage, lazyClient, resolveTarget, type ImageSpec, type OperationOptions } from './common.js';
+import { emitter, type UnpackViaEvent } from './events.js';
 import { resolutionFacts } from './resolve.js';
-import { KairosImgError } from '../errors.js';
-import { formatPlatform, hostArch as defaultHostArch } from '../oci/index.js';
-import type { UnpackContext, UnpackOptions, UnpackSummary } from './unpack.js';
+import type { UnpackSummary } from './unpack.js';
 
 export type UnpackEngine = 'docker' | 'luet';
 
-export interface ViaContext extends UnpackContext {
-  engine?: { name: UnpackEngine; detail: string; digest?: string | undefined };
+export interface UnpackViaOptions extends OperationOptions<UnpackViaEvent> {
+  image: ImageSpec;
+  dir: string;
+  via: UnpackEngine;
+  force?: boolean | undefined;
 }
 
 /** Counts what another engine wrote (luet reports nothing back). */
@@ -53,70 +53,50 @@ async function countTree(root: string): Promise<UnpackReport> {
   return report;
 }
 
-export function unpackViaTasks(opts: UnpackOptions & { via: UnpackEngine }): Array<ListrTask<ViaContext>> {
-  const hostArch = opts.hostArch ?? defaultHostArch();
+/** Unpacks an image's root filesystem into `dir` through the Docker engine or luet. */
+export async function unpackVia(opts: UnpackViaOptions): Promise<UnpackSummary> {
+  const emit = emitter(opts.onEvent);
+  const { signal } = opts;
   const env = opts.env ?? process.env;
-  return [
-    {
-      title: 'Resolve the image',
-      task: async (ctx, task) => {
-        await checkTarget({ dir: opts.dir, force: opts.force });
-        const t = await resolveSpec({ ...opts, hostArch, tags: 'reference' in opts.image ? undefined : tagSource(ctx.client ??= createClient({ plainHttp: opts.plainHttp, env, log: opts.log })) });
-        Object.assign(ctx, { reference: t.reference, platform: t.platform, resolution: t.resolution });
-        if (ctx.reference === undefined) throw new Error('not resolved');
-        task.title = `Resolved ${formatReference(ctx.reference)}`;
-      },
-    },
-    opts.via === 'docker'
-      ? {
-          title: 'Pull into the Docker engine, export a container\'s filesystem, unpack it',
-          task: async (ctx, task) => {
-            const ref = ctx.reference;
-            if (ref === undefined || ctx.platform === undefined) throw new Error('not resolved');
-            const platform = `${ctx.platform.os}/${ctx.platform.architecture}`;
-            const { docker, address } = await connectDocker({ env, signal: opts.signal });
-            const pulled = await pullIntoEngine({ docker, reference: ref, platform, credentials: dockerConfigCredentials({ env }), plainHttp: opts.plainHttp, signal: opts.signal });
-            const show = throttle(opts.progress === 'tty' ? 150 : 5000, (entries: number, bytes: number) => { task.output = `${entries} entries, ${(bytes / 1048576).toFixed(1)} MiB`; });
-            const report = await unpackViaDocker({ docker, reference: pulled.imageId, platform, signal: opts.signal, dir: opts.dir, force: opts.force, onProgress: (e) => show(e.entries, e.bytes) });
-            ctx.report = report;
-            ctx.engine = { name: 'docker', detail: `${address.display} (image ${pulled.imageId.slice(0, 19)}…)`, digest: pulled.digest };
-            task.title = `Unpacked through the Docker engine: ${report.entries} entries`;
-          },
-        }
-      : {
-          title: 'Unpack with luet util unpack',
-          task: async (ctx, task) => {
-            const ref = ctx.reference;
-            if (ref === undefined || ctx.platform === undefined) throw new Error('not resolved');
-            const staged = await stageDir({ dir: opts.dir, force: opts.force });
-            try {
-              const r = await luetUnpack({ image: formatReference(ref), dir: staged.temp, platform: `${ctx.platform.os}/${ctx.platform.architecture}`, env, signal: opts.signal, log: opts.log });
-              const report = await countTree(staged.temp);
-              await staged.commit();
-              ctx.report = { ...report, dir: staged.dir };
-              ctx.engine = { name: 'luet', detail: r.command.join(' ') };
-              task.title = `Unpacked with ${r.engine === 'luet' ? 'luet' : 'luet in the Docker engine'}: ${report.entries} entries`;
-            } catch (e) {
-              await staged.discard();
-              throw e;
-            }
-          },
-        },
-  ];
-}
-
-export function summarizeVia(ctx: ViaContext): UnpackSummary {
-  if (ctx.report === undefined || ctx.reference === undefined || ctx.engine === undefined) {
-    throw new KairosImgError('UNPACK_INCOMPLETE', 'the unpack did not complete');
+  await checkTarget({ dir: opts.dir, force: opts.force });
+  const client = lazyClient(opts, emit);
+  const target = await resolveTarget({ ...opts, tags: isCatalogImage(opts.image) ? client.tags() : undefined, emit });
+  const ref = target.reference;
+  const platform = `${target.platform.os}/${target.platform.architecture}`;
+  emit({ type: 'via-start', engine: opts.via });
+  let report: UnpackReport;
+  let engine: { name: UnpackEngine; detail: string; digest?: string | undefined };
+  if (opts.via === 'docker') {
+    const { docker, address } = await connectDocker({ env, signal });
+    const pulled = await pullIntoEngine({ docker, reference: ref, platform, credentials: dockerConfigCredentials({ env }), plainHttp: opts.plainHttp, signal });
+    report = await unpackViaDocker({
+      docker, reference: pulled.imageId, platform, signal, dir: opts.dir, force: opts.force,
+      onProgress: (e) => emit({ type: 'via-progress', entries: e.entries, bytes: e.bytes }),
+    });
+    engine = { name: 'docker', detail: `${address.display} (image ${pulled.imageId.slice(0, 19)}…)`, digest: pulled.digest };
+    emit({ type: 'via-done', engine: 'docker', entries: report.entries, inEngine: true });
+  } else {
+    const staged = await stageDir({ dir: opts.dir, force: opts.force });
+    try {
+      const r = await luetUnpack({ image: formatReference(ref), dir: staged.temp, platform, env, signal, log: (message) => emit({ type: 'log', message }) });
+      const counted = await countTree(staged.temp);
+      await staged.commit();
+      report = { ...counted, dir: staged.dir };
+      engine = { name: 'luet', detail: r.command.join(' ') };
+      emit({ type: 'via-done', engine: 'luet', entries: report.entries, inEngine: r.engine !== 'luet' });
+    } catch (e) {
+      await staged.discard();
+      throw e;
+    }
   }
   return {
-    ...ctx.report,
-    reference: formatReference(ctx.reference),
-    digest: ctx.engine.digest ?? null,
-    via: ctx.engine.name,
-    engine: ctx.engine.detail,
-    platform: ctx.platform === undefined ? 'unknown' : formatPlatform(ctx.platform),
+    ...report,
+    reference: formatReference(ref),
+    digest: engine.digest ?? null,
+    via: engine.name,
+    engine: engine.detail,
+    platform: formatPlatform(target.platform),
     fromCache: false,
-    resolution: ctx.resolution === undefined ? undefined : resolutionFacts(ctx.resolution),
+    resolution: target.resolution === undefined ? undefined : resolutionFacts(target.resolution),
   };
 }

@@ -1,9 +1,7 @@
 /**
- * `verify` as a task list: resolve → manifest → tag list → config → release files (top layers
- * only) → the checks of src/policy/image-checks.ts. The same composition backs the CLI and the
- * library function `verify()`. `offline` checks the tag grammar alone, with no network.
+ * `verify`: name the image → manifest → tag list → config → release files (top layers only) →
+ * the checks of src/policy/image-checks.ts. `offline` checks the tag grammar alone, with no network.
  */
-import type { ListrTask } from 'listr2';
 import { loadCatalog } from '../catalog/load.js';
 import { normalizeArch, resolveImage as resolveCatalogImage } from '../catalog/resolve.js';
 import type { Catalog } from '../catalog/types.js';
@@ -24,11 +22,12 @@ import { formatReference, type Reference } from '../reference/reference.js';
 import { type RegistryClient } from '../registry/index.js';
 import { formatPlatform, type Descriptor, hostArch as defaultHostArch } from '../oci/index.js';
 import { readImageFiles, type ReadFilesResult } from '../unpack/read-files.js';
-import { resolveTasks, type CommonOptions, type ImageSpec, type PullContext } from './pull.js';
-import { createClient } from './client.js';
-import { runTasks } from '../cli/progress/runner.js';
+import { getManifestExplained } from './client.js';
+import { isCatalogImage, lazyClient, referenceOf, resolveTarget, type ImageSpec, type OperationOptions } from './common.js';
+import { emitter, type VerifyEvent } from './events.js';
+import type { Resolution } from './resolve.js';
 
-export interface VerifyOptions extends Omit<CommonOptions, 'cacheDir'> {
+export interface VerifyOptions extends OperationOptions<VerifyEvent> {
   image: ImageSpec;
   /** Check the tag grammar only, without any network access. */
   offline?: boolean | undefined;
@@ -56,13 +55,11 @@ export interface VerifyReport {
   read?: ReadStats | undefined;
 }
 
-export interface VerifyContext extends PullContext {
-  catalog?: Catalog;
-  identity?: FlavorIdentity;
-  tags?: string[];
+/** What the checks look at, gathered along the way. */
+interface Gathered {
+  identity?: FlavorIdentity | undefined;
   configArch?: string | undefined;
-  files?: ReadFilesResult;
-  report?: VerifyReport;
+  files?: ReadFilesResult | undefined;
 }
 
 function releaseTagOf(ref: Reference | undefined): ReleaseTag | undefined {
@@ -73,14 +70,16 @@ function releaseTagOf(ref: Reference | undefined): ReleaseTag | undefined {
 
 /** The reference without network access: a full reference as given, or the catalog's name (needs --version). */
 export async function offlineReference(opts: VerifyOptions, catalog: Catalog): Promise<Reference> {
-  if ('reference' in opts.image) return opts.image.reference;
+  const given = referenceOf(opts.image);
+  if (given !== undefined) return given;
+  const image = opts.image as Extract<ImageSpec, { flavor: string }>;
   const r = resolveCatalogImage(catalog, {
-    flavor: opts.image.flavor,
-    variant: opts.image.variant,
-    version: opts.image.version ?? '',
-    k3s: opts.image.k3s,
+    flavor: image.flavor,
+    variant: image.variant,
+    version: image.version ?? '',
+    k3s: image.k3s,
     arch: opts.arch,
-    model: opts.image.model,
+    model: image.model,
     registry: opts.registry,
     hostArch: opts.hostArch,
   });
@@ -89,11 +88,12 @@ export async function offlineReference(opts: VerifyOptions, catalog: Catalog): P
 
 /** Which arch to inspect for a reference: --arch, else what the tag says, else one the flavor ships (the host's when it can). */
 function archFor(opts: VerifyOptions, catalog: Catalog, hostArch: string): string | undefined {
-  if (opts.arch !== undefined || !('reference' in opts.image)) return opts.arch;
-  const tag = releaseTagOf(opts.image.reference);
+  const given = referenceOf(opts.image);
+  if (opts.arch !== undefined || given === undefined) return opts.arch;
+  const tag = releaseTagOf(given);
   if (tag === undefined) return undefined;
   if (tag.arch !== undefined) return tag.arch;
-  const arches = identifyFlavor(catalog, opts.image.reference.repository, tag).arches ?? [];
+  const arches = identifyFlavor(catalog, given.repository, tag).arches ?? [];
   return arches.length === 0 || arches.includes(hostArch) ? undefined : arches[0];
 }
 
@@ -106,7 +106,7 @@ function releaseFiles(view: Pick<ReadFilesResult, 'lookup'>): ReleaseFiles {
   return out;
 }
 
-function imageChecks(ctx: VerifyContext, tag: ReleaseTag | undefined, requestedArch: string | undefined): Check[] {
+function imageChecks(ctx: Gathered, tag: ReleaseTag | undefined, requestedArch: string | undefined): Check[] {
   const id = ctx.identity ?? { candidates: [], names: [], reason: 'not determined' };
   if (tag === undefined) {
     const why = 'the tag carries no Kairos version to compare the image with';
@@ -138,96 +138,75 @@ function layerBlobs(client: RegistryClient, ref: Reference, layers: readonly Des
   }));
 }
 
-export function verifyTasks(opts: VerifyOptions, catalog: Catalog): Array<ListrTask<VerifyContext>> {
+/** Checks an image against its tag, the versioning policy and its flavor's pin; the report says which failed. */
+async function verifyOnline(opts: VerifyOptions, catalog: Catalog): Promise<VerifyReport> {
+  const emit = emitter(opts.onEvent);
+  const { signal } = opts;
   const hostArch = opts.hostArch ?? defaultHostArch();
-  const arch = archFor(opts, catalog, hostArch);
-  return [
-    ...(resolveTasks({ ...opts, arch, cacheDir: '', hostArch }) as Array<ListrTask<VerifyContext>>),
-    {
-      title: 'List the repository\'s tags',
-      task: async (ctx, task) => {
-        if (ctx.reference === undefined) throw new Error('no reference');
-        ctx.tags = await ctx.client.listTags(ctx.reference, { signal: opts.signal });
-        task.title = `Listed ${ctx.tags.length} tags of ${ctx.reference.repository}`;
-      },
-    },
-    {
-      title: 'Read the image config',
-      task: async (ctx, task) => {
-        const m = ctx.manifest;
-        if (m === undefined || ctx.reference === undefined) throw new Error('no manifest');
-        const raw = await ctx.client.fetchBlobToBuffer(ctx.reference, m.manifest.config, { signal: opts.signal });
-        let config: { architecture?: unknown } = {};
-        try {
-          config = JSON.parse(raw.toString('utf8')) as { architecture?: unknown };
-        } catch {
-          // An unparsable config names no architecture; the arch check says so.
-        }
-        ctx.configArch = typeof config.architecture === 'string' ? config.architecture : undefined;
-        task.title = `Config: ${ctx.configArch ?? 'no architecture'}`;
-      },
-    },
-    {
-      title: 'Read the release files (top layers only)',
-      skip: (ctx) => {
-        const tag = releaseTagOf(ctx.reference);
-        return tag === undefined || tag.artifact;
-      },
-      task: async (ctx, task) => {
-        const m = ctx.manifest;
-        const ref = ctx.reference;
-        if (m === undefined || ref === undefined) throw new Error('no manifest');
-        const tag = releaseTagOf(ref);
-        ctx.files = await readImageFiles({
-          layers: layerBlobs(ctx.client, ref, m.manifest.layers),
-          paths: RELEASE_FILES,
-          decided: (view) => releaseFilesDecided(releaseFiles(view), tag?.version),
-          signal: opts.signal,
-          onLayer: (i) => {
-            task.output = `layer ${i + 1} of ${m.manifest.layers.length}`;
-          },
-        });
-        const f = ctx.files;
-        task.title = `Read ${f.layersRead} of ${f.layersTotal} layers (${f.bytesRead} of ${f.bytesTotal} bytes)`;
-      },
-    },
-    {
-      title: 'Check',
-      task: (ctx, task) => {
-        const ref = ctx.reference;
-        const m = ctx.manifest;
-        if (ref === undefined || m === undefined) throw new Error('no manifest');
-        const tag = releaseTagOf(ref);
-        if (tag !== undefined) {
-          ctx.identity = ctx.resolution !== undefined
-            ? flavorByName(catalog, ctx.resolution.flavor, tag.version)
-            : identifyFlavor(catalog, ref.repository, tag);
-        }
-        const digest = m.index?.descriptor.digest ?? m.descriptor.digest;
-        const tags = ctx.tags ?? [];
-        const checks: Check[] = [
-          checkTagGrammar(ref.tag),
-          checkSupport(ref.tag, tags),
-          ...imageChecks(ctx, tag, opts.arch === undefined ? undefined : normalizeArch(opts.arch)),
-          checkSignatures(digest, tags),
-        ];
-        const p = m.descriptor.platform ?? ctx.platform;
-        const f = ctx.files;
-        ctx.report = {
-          reference: formatReference(ref),
-          digest,
-          manifestDigest: m.descriptor.digest,
-          platform: p === undefined ? undefined : formatPlatform(p),
-          flavors: ctx.identity?.candidates.map((c) => c.name) ?? [],
-          ok: allPassed(checks),
-          checks,
-          read: f === undefined ? undefined : { bytesRead: f.bytesRead, bytesTotal: f.bytesTotal, layersRead: f.layersRead, layersTotal: f.layersTotal },
-        };
-        const failed = checks.filter((c) => c.ok === false).length;
-        task.title = ctx.report.ok ? 'All checks passed' : `${failed} check${failed === 1 ? '' : 's'} failed`;
-      },
-    },
+  const client = lazyClient(opts, emit);
+  const target = await resolveTarget({ ...opts, arch: archFor(opts, catalog, hostArch), hostArch, tags: isCatalogImage(opts.image) ? client.tags() : undefined, emit });
+  const ref = target.reference;
+  const m = await getManifestExplained(client.get(), ref, { platform: target.platform, signal });
+  const platform = m.descriptor.platform ?? target.platform;
+  emit({
+    type: 'manifest', digest: m.descriptor.digest, indexDigest: m.index?.descriptor.digest, platform: formatPlatform(platform),
+    layers: m.manifest.layers.length, size: m.manifest.layers.reduce((a, l) => a + l.size, 0), fromCache: false,
+  });
+
+  const tags = await client.get().listTags(ref, { signal });
+  emit({ type: 'tags', repository: ref.repository, count: tags.length });
+
+  const gathered: Gathered = {};
+  const raw = await client.get().fetchBlobToBuffer(ref, m.manifest.config, { signal });
+  let config: { architecture?: unknown } = {};
+  try {
+    config = JSON.parse(raw.toString('utf8')) as { architecture?: unknown };
+  } catch {
+    // An unparsable config names no architecture; the arch check says so.
+  }
+  gathered.configArch = typeof config.architecture === 'string' ? config.architecture : undefined;
+  emit({ type: 'config', architecture: gathered.configArch });
+
+  const tag = releaseTagOf(ref);
+  if (tag === undefined || tag.artifact) {
+    emit({ type: 'release-files-skipped', reason: tag === undefined ? 'no Kairos version in the tag' : 'a disk-image artifact' });
+  } else {
+    const files = await readImageFiles({
+      layers: layerBlobs(client.get(), ref, m.manifest.layers),
+      paths: RELEASE_FILES,
+      decided: (view) => releaseFilesDecided(releaseFiles(view), tag.version),
+      signal,
+      onLayer: (i) => emit({ type: 'release-files-layer', layer: i, layers: m.manifest.layers.length }),
+    });
+    gathered.files = files;
+    emit({ type: 'release-files', layersRead: files.layersRead, layersTotal: files.layersTotal, bytesRead: files.bytesRead, bytesTotal: files.bytesTotal });
+  }
+
+  if (tag !== undefined) {
+    gathered.identity = target.resolution !== undefined
+      ? flavorByName(catalog, target.resolution.flavor, tag.version)
+      : identifyFlavor(catalog, ref.repository, tag);
+  }
+  const digest = m.index?.descriptor.digest ?? m.descriptor.digest;
+  const checks: Check[] = [
+    checkTagGrammar(ref.tag),
+    checkSupport(ref.tag, tags),
+    ...imageChecks(gathered, tag, opts.arch === undefined ? undefined : normalizeArch(opts.arch)),
+    checkSignatures(digest, tags),
   ];
+  const f = gathered.files;
+  const report: VerifyReport = {
+    reference: formatReference(ref),
+    digest,
+    manifestDigest: m.descriptor.digest,
+    platform: formatPlatform(platform),
+    flavors: gathered.identity?.candidates.map((c) => c.name) ?? [],
+    ok: allPassed(checks),
+    checks,
+    read: f === undefined ? undefined : { bytesRead: f.bytesRead, bytesTotal: f.bytesTotal, layersRead: f.layersRead, layersTotal: f.layersTotal },
+  };
+  emit({ type: 'checked', ok: report.ok, failed: checks.filter((c) => c.ok === false).length });
+  return report;
 }
 
 /** The offline verdict: the tag grammar of the named reference, nothing else. */
@@ -237,16 +216,9 @@ export async function verifyOffline(opts: VerifyOptions, catalog?: Catalog): Pro
   return { reference: formatReference(ref), flavors: [], ok: allPassed(checks), checks };
 }
 
-/** Library entry point: verify an image against its tag, the versioning policy and its flavor's pin. */
+/** Verifies an image against its tag, the versioning policy and its flavor's pin (`offline`: the tag grammar only). */
 export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
   const catalog = opts.catalog ?? (await loadCatalog('kairos'));
   if (opts.offline === true) return verifyOffline(opts, catalog);
-  const client = opts.client ?? createClient({ plainHttp: opts.plainHttp, env: opts.env, log: opts.log });
-  const ctx = await runTasks<VerifyContext>(verifyTasks(opts, catalog), { client }, {
-    mode: opts.progress ?? 'silent',
-    stderr: opts.stderr,
-    signal: opts.signal,
-  });
-  if (ctx.report === undefined) throw new Error('verify did not complete');
-  return ctx.report;
+  return verifyOnline(opts, catalog);
 }

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { extractImgTasks, summarizeExtractImg, type ArtifactSpec, type ExtractImgContext, type ExtractImgSummary } from '../../artifacts/index.js';
-import { createClient } from '../../operations/client.js';
-import { runTasks } from '../progress/runner.js';
+import { extractImg, type ExtractImgSummary } from '../../operations/extract-img.js';
+import type { ImageSpec } from '../../operations/common.js';
+import { withProgress } from '../progress/index.js';
+import { extractImgProgress, extractImgSteps } from '../progress/extract-img.js';
 import { rewriteRegistry } from '../../reference/reference.js';
 import { usageError } from '../../errors.js';
 import { formatBytes, type CommandResult } from '../render.js';
@@ -44,7 +45,7 @@ export const extractImgCommand: CommandSpec = {
           throw usageError('BAD_OPTION', `--via ${opts.via} is not an extraction engine`, 'use --via luet, or leave --via out for the native extraction');
         }
         const target = parseTarget(args, { usage: USAGE, defaultVariant: 'core' });
-        let artifact: ArtifactSpec;
+        let artifact: ImageSpec;
         if (target.kind === 'reference') {
           for (const flag of ['version', 'k3s', 'model'] as const) {
             if (opts[flag] !== undefined) throw usageError('CONFLICTING_OPTIONS', `--${flag} applies to <flavor> [<variant>], not to a full reference`, `drop --${flag}, or name the artifact by flavor and variant`);
@@ -57,16 +58,13 @@ export const extractImgCommand: CommandSpec = {
         } else {
           artifact = { flavor: target.flavor, variant: target.variant, version: opts.version, k3s: opts.k3s, model: opts.model };
         }
-        const log = ctx.verbose ? (l: string): void => { ctx.stderr.write(`${l}\n`); } : undefined;
-        const client = createClient({ plainHttp: ctx.plainHttp, env: ctx.env, log });
         const outDir = path.resolve(opts.out);
-        const stderr = ctx.stderr as NodeJS.WriteStream;
-        const done = await runTasks<ExtractImgContext>(extractImgTasks({
-          artifact, outDir, decompress: opts.decompress === true, via: opts.via === 'luet' ? 'luet' : 'native',
-          arch: opts.arch, registry: ctx.registry, hostArch: ctx.hostArch, cacheDir: ctx.cacheDir, env: ctx.env,
-          signal: ctx.signal, progress: ctx.progress, warn: (l) => ctx.note(`warning: ${l}`), log,
-        }), { client }, { mode: ctx.progress, stderr, signal: ctx.signal });
-        const data = summarizeExtractImg(done, outDir);
+        const via = opts.via === 'luet' ? 'luet' : 'native';
+        const data = await withProgress(ctx, extractImgSteps(via), (ui) => extractImg({
+          artifact, outDir, decompress: opts.decompress === true, via,
+          arch: opts.arch, registry: ctx.registry, plainHttp: ctx.plainHttp, hostArch: ctx.hostArch, cacheDir: ctx.cacheDir, env: ctx.env,
+          signal: ctx.signal, onEvent: extractImgProgress(ui, (l) => ctx.note(`warning: ${l}`)),
+        }));
         const image = data.files.find((f) => f.role === 'image');
         const outputs: Record<string, string> = { reference: data.reference, digest: data.digest, paths: data.files.map((f) => f.path).join('\n') };
         if (image !== undefined) {

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { createClient } from '../../operations/client.js';
-import { parseDestination, pullTasks, summarize, type PullContext, type PullSummary } from '../../operations/pull.js';
-import { enginePullTasks, summarizeEnginePull, type EnginePullContext, type EnginePullSummary } from '../../operations/engine-pull.js';
-import { runTasks } from '../progress/runner.js';
+import { parseDestination, pull, type PullSummary } from '../../operations/pull.js';
+import { pullToEngine, type EnginePullSummary } from '../../operations/engine-pull.js';
+import { withProgress } from '../progress/index.js';
+import { pullProgress, pullSteps } from '../progress/pull.js';
+import { enginePullProgress, enginePullSteps } from '../progress/engine-pull.js';
 import { formatBytes, type CommandResult, type Style } from '../render.js';
 import { parseTarget } from '../target.js';
 import { imageOptions, type ImageOptions } from '../image-options.js';
@@ -42,16 +43,14 @@ export const pullCommand: CommandSpec = {
           throw usageError('BAD_OPTION', `--concurrency ${opts.concurrency} is not a number from 1 to 16`);
         }
         const target = parseTarget(args, { usage: USAGE });
-        const log = ctx.verbose ? (l: string): void => { ctx.stderr.write(`${l}\n`); } : undefined;
-        const client = createClient({ plainHttp: ctx.plainHttp, env: ctx.env, log });
         const image = await imageSpec(ctx, target, opts);
         const common = {
-          image, to, concurrency, registry: ctx.registry, plainHttp: ctx.plainHttp, arch: opts.arch, cacheDir: ctx.cacheDir,
-          signal: ctx.signal, progress: ctx.progress, stderr: ctx.stderr as NodeJS.WriteStream, env: ctx.env, log, hostArch: ctx.hostArch, client,
+          image, registry: ctx.registry, plainHttp: ctx.plainHttp, arch: opts.arch, cacheDir: ctx.cacheDir,
+          signal: ctx.signal, env: ctx.env, hostArch: ctx.hostArch,
         };
         if (to.kind === 'docker') {
-          const engineDone = await runTasks<EnginePullContext>(enginePullTasks({ ...common, fromCache: opts.fromCache }), { client }, { mode: ctx.progress, stderr: common.stderr, signal: ctx.signal });
-          const e = summarizeEnginePull(engineDone);
+          const fromCache = opts.fromCache === true;
+          const e = await withProgress(ctx, enginePullSteps({ fromCache }), (ui) => pullToEngine({ ...common, fromCache, onEvent: enginePullProgress(ui) }));
           return {
             data: e,
             outputs: { reference: e.reference, digest: e.digest, 'image-id': e.imageId },
@@ -64,8 +63,7 @@ export const pullCommand: CommandSpec = {
             ].join('\n'),
           };
         }
-        const done = await runTasks<PullContext>(pullTasks(common), { client }, { mode: ctx.progress, stderr: common.stderr, signal: ctx.signal });
-        const data = summarize(done, ctx.cacheDir);
+        const data = await withProgress(ctx, pullSteps({ layout: to.kind === 'oci' }), (ui) => pull({ ...common, to, concurrency, onEvent: pullProgress(ui) }));
         const outputs: Record<string, string> = { reference: data.reference, digest: data.digest };
         if (data.layout !== undefined) outputs['path'] = data.layout.dir;
         return {

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { unpackTasks, summarizeUnpack, type UnpackContext, type UnpackSummary } from '../../operations/unpack.js';
-import { unpackViaTasks, summarizeVia, type ViaContext } from '../../operations/unpack-via.js';
-import { runTasks } from '../progress/runner.js';
+import { unpack, type UnpackSummary } from '../../operations/unpack.js';
+import { unpackVia } from '../../operations/unpack-via.js';
+import { withProgress } from '../progress/index.js';
+import { unpackProgress, unpackSteps, unpackViaProgress, unpackViaSteps } from '../progress/unpack.js';
 import { formatBytes, type CommandResult } from '../render.js';
 import { parseTarget } from '../target.js';
 import { imageOptions, type ImageOptions } from '../image-options.js';
@@ -39,17 +40,15 @@ export const unpackCommand: CommandSpec = {
         if (args.length < 2 || dirArg === undefined) throw usageError('MISSING_ARGUMENT', 'name the image and the directory to unpack into', `usage: ${USAGE}`);
         const dir = path.resolve(dirArg);
         const target = parseTarget(args.slice(0, -1), { usage: USAGE });
-        const log = ctx.verbose ? (l: string): void => { ctx.stderr.write(`${l}\n`); } : undefined;
         const image = await imageSpec(ctx, target, opts);
-        const stderr = ctx.stderr as NodeJS.WriteStream;
         const common = {
-          image, dir, force: opts.force, refresh: opts.refresh, registry: ctx.registry, plainHttp: ctx.plainHttp, arch: opts.arch,
-          cacheDir: ctx.cacheDir, signal: ctx.signal, progress: ctx.progress, stderr, env: ctx.env, log, hostArch: ctx.hostArch,
+          image, dir, force: opts.force, registry: ctx.registry, plainHttp: ctx.plainHttp, arch: opts.arch,
+          signal: ctx.signal, env: ctx.env, hostArch: ctx.hostArch,
         };
-        const runOpts = { mode: ctx.progress, stderr, signal: ctx.signal };
-        const data = opts.via === 'native'
-          ? summarizeUnpack(await runTasks<UnpackContext>(unpackTasks(common), { client: undefined }, runOpts))
-          : summarizeVia(await runTasks<ViaContext>(unpackViaTasks({ ...common, via: opts.via }), { client: undefined }, runOpts));
+        const via = opts.via;
+        const data = via === 'native'
+          ? await withProgress(ctx, unpackSteps(), (ui) => unpack({ ...common, cacheDir: ctx.cacheDir, refresh: opts.refresh, onEvent: unpackProgress(ui) }))
+          : await withProgress(ctx, unpackViaSteps(via), (ui) => unpackVia({ ...common, via, onEvent: unpackViaProgress(ui) }));
         const outputs: Record<string, string> = { reference: data.reference, path: data.dir };
         if (data.digest !== null) outputs['digest'] = data.digest;
         return {

@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
 import { loadCatalog } from '../../catalog/load.js';
 import type { Check } from '../../policy/image-checks.js';
-import { createClient } from '../../operations/client.js';
-import { runTasks } from '../progress/runner.js';
-import { verifyOffline, verifyTasks, type VerifyContext, type VerifyOptions, type VerifyReport } from '../../operations/verify.js';
+import { verify, type VerifyOptions, type VerifyReport } from '../../operations/verify.js';
+import { withProgress } from '../progress/index.js';
+import { verifyProgress, verifySteps } from '../progress/verify.js';
 import { formatBytes, type CommandResult, type Style } from '../render.js';
 import { parseTarget } from '../target.js';
 import { imageOptions, type ImageOptions } from '../image-options.js';
@@ -61,21 +61,14 @@ export const verifyCommand: CommandSpec = {
         if (opts.offline === true && target.kind === 'catalog' && opts.version === undefined) {
           throw usageError('MISSING_INPUT', '--offline needs --version to name the image without the registry', `usage: ${USAGE}`);
         }
-        const log = ctx.verbose ? (l: string): void => { ctx.stderr.write(`${l}\n`); } : undefined;
         const catalog = await loadCatalog('kairos');
         const vopts: VerifyOptions = {
           image, arch: opts.arch, registry: ctx.registry, plainHttp: ctx.plainHttp, hostArch: ctx.hostArch, signal: ctx.signal,
-          progress: ctx.progress, stderr: ctx.stderr as NodeJS.WriteStream, env: ctx.env, log, catalog, offline: opts.offline,
+          env: ctx.env, catalog, offline: opts.offline,
         };
-        let data: VerifyReport;
-        if (opts.offline === true) {
-          data = await verifyOffline(vopts, catalog);
-        } else {
-          const client = createClient({ plainHttp: ctx.plainHttp, env: ctx.env, log });
-          const done = await runTasks<VerifyContext>(verifyTasks({ ...vopts, client }, catalog), { client }, { mode: ctx.progress, stderr: vopts.stderr, signal: ctx.signal });
-          if (done.report === undefined) throw new Error('verify did not complete');
-          data = done.report;
-        }
+        const data = opts.offline === true
+          ? await verify(vopts)
+          : await withProgress(ctx, verifySteps(), (ui) => verify({ ...vopts, onEvent: verifyProgress(ui) }));
         const outputs: Record<string, string> = { reference: data.reference, ok: String(data.ok) };
         if (data.digest !== undefined) outputs['digest'] = data.digest;
         return { data, outputs, human, ...(data.ok ? {} : { exitCode: 3 }) };

@@ -1,18 +1,11 @@
 /**
- * Every long command is a listr2 task list. This chooses the renderer (spinners on a TTY, plain
- * lines for CI and logs, one line per event with --verbose, nothing with --quiet), always on
- * stderr so stdout carries only the command's data, and wires Ctrl-C through the AbortSignal.
+ * How progress is shown: spinners on a TTY, plain lines for CI and logs, one line per event with
+ * --verbose, nothing with --quiet — always on stderr, so stdout carries only the command's data.
+ * Shared text helpers for progress lines live here too.
  */
-import { Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2';
-import { interrupted } from '../../errors.js';
+import { ListrLogger, ProcessOutput } from 'listr2';
 
 export type ProgressMode = 'tty' | 'plain' | 'verbose' | 'silent';
-
-export interface RunTasksOptions {
-  mode: ProgressMode;
-  stderr?: NodeJS.WriteStream | undefined;
-  signal?: AbortSignal | undefined;
-}
 
 function renderer(mode: ProgressMode): 'default' | 'simple' | 'verbose' | 'silent' {
   switch (mode) {
@@ -23,27 +16,18 @@ function renderer(mode: ProgressMode): 'default' | 'simple' | 'verbose' | 'silen
   }
 }
 
-export async function runTasks<C extends object>(tasks: ReadonlyArray<ListrTask<C>>, ctx: C, opts: RunTasksOptions): Promise<C> {
-  opts.signal?.throwIfAborted();
-  const stderr = opts.stderr ?? process.stderr;
-  // Both streams of listr2's process output go to stderr: progress never mixes with data.
-  const logger = new ListrLogger({ processOutput: new ProcessOutput(stderr, stderr) });
-  const list = new Listr<C, 'default' | 'simple' | 'verbose' | 'silent', 'simple'>([...tasks], {
-    ctx,
-    renderer: renderer(opts.mode),
-    fallbackRenderer: 'simple',
+/** listr2 options for a mode: both of listr2's output streams go to `stderr`; no signal handlers of its own. */
+export function listrOptions(mode: ProgressMode, stderr: NodeJS.WritableStream) {
+  const logger = new ListrLogger({ processOutput: new ProcessOutput(stderr as NodeJS.WriteStream, stderr as NodeJS.WriteStream) });
+  return {
+    renderer: renderer(mode),
+    fallbackRenderer: 'simple' as const,
     exitOnError: true,
     registerSignalListeners: false,
-    collectErrors: false,
+    collectErrors: false as const,
     rendererOptions: { logger, collapseSubtasks: false, showErrorMessage: false, timer: undefined } as never,
     fallbackRendererOptions: { logger } as never,
-  });
-  try {
-    return await list.run();
-  } catch (e) {
-    if (opts.signal?.aborted === true) throw interrupted();
-    throw e;
-  }
+  };
 }
 
 /** Progress text for a transfer: `12.3 MiB / 45.6 MiB · 3.4 MiB/s`. */

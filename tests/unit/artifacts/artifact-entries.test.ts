@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyEntry, entryTypeOf } from '../../../src/artifacts/artifact-entries.js';
 import { artifactTags } from '../../../src/artifacts/artifact-tags.js';
-import { writeCommand } from '../../../src/artifacts/extract-tasks.js';
+import { writeCommand } from '../../../src/operations/extract-img.js';
 
 describe('classifyEntry', () => {
   it('accepts regular files directly in build/ (luet pack) and at the root (v3.4+ scratch)', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { throttle, transferText } from '../../src/cli/progress/runner.js';
+import { throttle, transferText } from '../../../src/cli/progress/runner.js';
 
 describe('throttle', () => {
   it('waits a full interval before the first call, then passes the latest value at most once per interval', () => {
