@@ -4,6 +4,10 @@
  * Modules throw these; only `cli/exit.ts` turns them into process exit codes.
  */
 
+import { redact } from './redact.js';
+
+export { redact } from './redact.js';
+
 export const ExitCode = {
   ok: 0,
   operational: 1,
@@ -60,19 +64,4 @@ export function isAbortError(e: unknown): boolean {
 
 export function interrupted(): KairosImgError {
   return new KairosImgError('INTERRUPTED', 'interrupted', { kind: 'interrupted' });
-}
-
-// Credentials can reach messages through URLs (user:pass@host), query strings (token=…),
-// or headers echoed by a server. Every message and hint passes through here.
-const SECRET_PATTERNS: Array<[RegExp, string]> = [
-  [/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s:]+:[^/@\s]+@/gi, '$1***:***@'],
-  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g, '$1 ***'],
-  [/((?:^|[?&\s])(?:token|access_token|password|refresh_token|secret|sig|signature|x-amz-signature|x-amz-credential)=)[^&\s"']+/gi, '$1***'],
-  [/("(?:token|access_token|refresh_token|password|auth|identitytoken|secret)"\s*:\s*")[^"]*"/gi, '$1***"'],
-];
-
-export function redact(text: string): string {
-  let out = text;
-  for (const [re, repl] of SECRET_PATTERNS) out = out.replace(re, repl);
-  return out;
 }

@@ -1,6 +1,7 @@
 /** The one place where failures become what a user sees on stderr and the process exit code. */
 import { CommanderError } from 'commander';
 import { ExitCode, exitCodeOf, isAbortError, isKairosImgError, redact } from '../errors.js';
+import { redactDeep } from '../redact.js';
 import type { Style } from './render.js';
 
 export interface FailureOutput {
@@ -26,7 +27,7 @@ export function describeFailure(e: unknown, opts: { debug: boolean; style: Style
     if (e.hint !== undefined) lines.push(`${opts.style.dim('hint:')} ${e.hint}`);
     if (opts.debug && e.stack !== undefined) lines.push(redact(e.stack));
     if (opts.debug && e.cause !== undefined) lines.push(`cause: ${redact(String(e.cause instanceof Error ? (e.cause.stack ?? e.cause.message) : e.cause))}`);
-    const json: Record<string, unknown> = { error: { code: e.code, message: e.message, ...(e.hint === undefined ? {} : { hint: e.hint }), ...(e.details === undefined ? {} : { details: e.details }) } };
+    const json: Record<string, unknown> = redactDeep({ error: { code: e.code, message: e.message, ...(e.hint === undefined ? {} : { hint: e.hint }), ...(e.details === undefined ? {} : { details: e.details }) } });
     return { code, text: lines.join('\n'), json };
   }
   const message = e instanceof Error ? e.message : String(e);

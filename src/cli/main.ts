@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { describeFailure } from './exit.js';
+import { redactingStream } from '../redact.js';
 import { createContext, type GlobalOptions, type Io } from './context.js';
 import { makeStyle, render, useColor } from './render.js';
 import type { CommandSpec, Run } from './command.js';
@@ -66,10 +67,11 @@ export function buildProgram(io: Io, state: { exitCode: number }, specs: readonl
 
 export async function main(argv: string[], io?: Partial<Io>): Promise<number> {
   const controller = new AbortController();
+  // Every byte the tool writes passes redaction: secrets a server echoed never reach a log.
   const fullIo: Io = {
     env: io?.env ?? process.env,
-    stdout: io?.stdout ?? process.stdout,
-    stderr: io?.stderr ?? process.stderr,
+    stdout: redactingStream(io?.stdout ?? process.stdout),
+    stderr: redactingStream(io?.stderr ?? process.stderr),
     signal: io?.signal ?? controller.signal,
   };
   let interrupts = 0;

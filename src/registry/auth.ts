@@ -5,6 +5,7 @@
  * or an OAuth2 refresh token) and cached per (registry, scope) until `expires_in` minus a margin.
  * Tokens and credentials never leave this module except as an Authorization header value.
  */
+import { registerSecret } from '../redact.js';
 import { KairosImgError } from '../errors.js';
 import type { CredentialLookup, CredentialSource, Credentials } from './credentials.js';
 import { parseWwwAuthenticate, type Challenge } from './www-authenticate.js';
@@ -125,6 +126,7 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
     const body = await readCapped(res.body, 1024 * 1024, 'token response');
     const parsed = parseTokenResponse(body.toString('utf8'));
     if (parsed === undefined) throw new KairosImgError('REGISTRY_ERROR', `the token server ${url.host} answered without a token`);
+    registerSecret(parsed.token);
     tokens.set(`${registry} ${scope ?? ''}`, { value: parsed.token, deadline: tokenDeadline(now(), parsed.expiresInS) });
     return parsed.token;
   }

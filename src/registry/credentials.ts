@@ -11,6 +11,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { KairosImgError } from '../errors.js';
+import { registerCredentials, registerSecret } from '../redact.js';
 
 export interface Credentials {
   username?: string | undefined;
@@ -130,6 +131,17 @@ export interface DockerConfigSourceOptions {
   configPath?: string | undefined;
 }
 
+/** Every secret of a lookup is registered for redaction by value before anyone can echo it. */
+function remembered(found: CredentialLookup): CredentialLookup {
+  const c = found.credentials;
+  if (c !== undefined) {
+    registerCredentials(c.username, c.password);
+    registerSecret(c.identityToken);
+    registerSecret(c.registryToken);
+  }
+  return found;
+}
+
 /** Credentials from Docker's config file and helpers. The file is re-read at most once per source. */
 export function dockerConfigCredentials(opts: DockerConfigSourceOptions = {}): CredentialSource {
   const file = opts.configPath ?? dockerConfigPath(opts.env);
@@ -137,21 +149,24 @@ export function dockerConfigCredentials(opts: DockerConfigSourceOptions = {}): C
   const load = (): Promise<DockerConfig | undefined> => (loaded ??= readConfig(file));
   return {
     async lookup(registry, signal) {
-      const config = await load();
-      if (config === undefined) return { source: `no ${file}` };
-      const helper = helperFor(config, registry);
-      if (helper !== undefined) {
-        const creds = await runHelper(helper.helper, helperServerUrl(registry), `${helper.field} in ${file}`, signal);
-        const src = `credential helper docker-credential-${helper.helper} (${helper.field} in ${file})`;
-        if (creds !== undefined) return { credentials: creds, source: src };
-        if (helper.field === 'credHelpers') return { source: `${src}, which has no entry for ${registry}` };
-      }
-      const found = findAuthEntry(config, registry);
-      const creds = found !== undefined ? credentialsFromEntry(found.entry) : undefined;
-      if (found !== undefined && creds !== undefined) return { credentials: creds, source: `auths["${found.key}"] in ${file}` };
-      return { source: `no credentials for ${registry} in ${file}${helper !== undefined ? ` or docker-credential-${helper.helper}` : ''}` };
+      return remembered(await lookupIn(registry, signal));
     },
   };
+  async function lookupIn(registry: string, signal?: AbortSignal): Promise<CredentialLookup> {
+    const config = await load();
+    if (config === undefined) return { source: `no ${file}` };
+    const helper = helperFor(config, registry);
+    if (helper !== undefined) {
+      const creds = await runHelper(helper.helper, helperServerUrl(registry), `${helper.field} in ${file}`, signal);
+      const src = `credential helper docker-credential-${helper.helper} (${helper.field} in ${file})`;
+      if (creds !== undefined) return { credentials: creds, source: src };
+      if (helper.field === 'credHelpers') return { source: `${src}, which has no entry for ${registry}` };
+    }
+    const found = findAuthEntry(config, registry);
+    const creds = found !== undefined ? credentialsFromEntry(found.entry) : undefined;
+    if (found !== undefined && creds !== undefined) return { credentials: creds, source: `auths["${found.key}"] in ${file}` };
+    return { source: `no credentials for ${registry} in ${file}${helper !== undefined ? ` or docker-credential-${helper.helper}` : ''}` };
+  }
 }
 
 /** Fixed credentials (CLI flags, tests); `source` names them in messages. */
@@ -159,7 +174,7 @@ export function staticCredentials(map: Record<string, Credentials>, source = 'th
   return {
     lookup(registry) {
       const creds = map[registry];
-      return Promise.resolve(creds !== undefined ? { credentials: creds, source } : { source: `no credentials for ${registry} in ${source}` });
+      return Promise.resolve(remembered(creds !== undefined ? { credentials: creds, source } : { source: `no credentials for ${registry} in ${source}` }));
     },
   };
 }
