@@ -9,7 +9,7 @@
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { interrupted, isAbortError, KairosImgError } from '../errors.js';
-import { sha256Hex, verifyingStream, type Descriptor, type ImageManifest } from '../oci/index.js';
+import { sha256Hex, type Descriptor, type ImageManifest } from '../oci/index.js';
 import type { Store } from '../store/layout.js';
 import { compressionOfMediaType, layerToTarStream } from '../unpack/index.js';
 
@@ -98,12 +98,9 @@ async function countBytes(stream: AsyncIterable<Buffer>): Promise<number> {
   return n;
 }
 
-/** The verified blob stream from the cache. */
+/** The verified blob stream from the cache (a corrupt blob fails the stream and leaves the cache). */
 function verifiedBlob(store: Store, d: Descriptor): Readable {
-  const source = store.openBlob(d.digest);
-  const check = verifyingStream(d);
-  source.on('error', (e) => check.destroy(e));
-  return source.pipe(check);
+  return store.openBlob(d);
 }
 
 /**

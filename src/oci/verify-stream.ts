@@ -6,6 +6,7 @@
  */
 import type { Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import type { KairosImgError } from '../errors.js';
 import { digestMismatch, hashFor, sizeMismatch } from './digest.js';
 import type { Descriptor } from './media-types.js';
 
@@ -22,6 +23,8 @@ export interface VerifyOptions {
   hasher?: Hash | undefined;
   /** Called after each chunk with the bytes verified so far (including `offset`). */
   onProgress?: ((bytes: number) => void) | undefined;
+  /** Restates a mismatch for the caller's context (a cache entry found corrupt, …); may clean up. */
+  onMismatch?: ((error: KairosImgError) => Error) | undefined;
   /** Called once the content matched, just before the stream ends. */
   onVerified?: (() => void) | undefined;
 }
@@ -30,21 +33,22 @@ export function verifyingStream(desc: Pick<Descriptor, 'digest' | 'size'>, opts:
   const what = opts.what ?? `blob ${desc.digest}`;
   const hash = opts.hash === false ? undefined : (opts.hasher ?? hashFor(desc.digest));
   let n = opts.offset ?? 0;
+  const fail = (e: KairosImgError): Error => opts.onMismatch?.(e) ?? e;
   return new Transform({
     // Large chunks pass through as they are; no re-buffering on multi-GB paths.
     highWaterMark: 1024 * 1024,
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
       n += chunk.length;
-      if (n > desc.size) return cb(sizeMismatch(what, desc.size, `more than ${desc.size}`));
+      if (n > desc.size) return cb(fail(sizeMismatch(what, desc.size, `more than ${desc.size}`)));
       hash?.update(chunk);
       opts.onProgress?.(n);
       cb(null, chunk);
     },
     flush(cb: TransformCallback) {
-      if (n !== desc.size) return cb(sizeMismatch(what, desc.size, String(n)));
+      if (n !== desc.size) return cb(fail(sizeMismatch(what, desc.size, String(n))));
       if (hash !== undefined) {
         const actual = `${desc.digest.slice(0, desc.digest.indexOf(':'))}:${hash.digest('hex')}`;
-        if (actual !== desc.digest) return cb(digestMismatch(what, desc.digest, actual));
+        if (actual !== desc.digest) return cb(fail(digestMismatch(what, desc.digest, actual)));
       }
       opts.onVerified?.();
       cb();

@@ -11,7 +11,7 @@
  */
 import type { Readable } from 'node:stream';
 import { KairosImgError, isKairosImgError } from '../errors.js';
-import { formatPlatform, verifyingStream, type Descriptor } from '../oci/index.js';
+import { formatPlatform, type Descriptor } from '../oci/index.js';
 import { formatReference, repositoryName, type Reference } from '../reference/reference.js';
 import type { ManifestResult, RegistryClient } from '../registry/index.js';
 import { openStore, type Store } from '../store/index.js';
@@ -105,10 +105,19 @@ export async function extractImg(opts: ExtractImgOptions): Promise<ExtractImgSum
     });
     ({ engine, command, files, skipped } = r);
   } else {
-    const r = await extractArtifact({
+    const attempt = (): Promise<ExtractArtifactResult> => extractArtifact({
       client: client.get(), reference: ref, manifest, outDir: opts.outDir, decompress: opts.decompress, cacheDir: opts.cacheDir, signal,
       onProgress: (bytes, total) => emit({ type: 'extract-progress', bytes, total }), warn,
     });
+    let r: ExtractArtifactResult;
+    try {
+      r = await attempt();
+    } catch (e) {
+      // A corrupt cached blob was removed (and nothing written): fetch it from the registry, once.
+      if (!(isKairosImgError(e) && e.code === 'CACHE_CORRUPT')) throw e;
+      warn(`${e.message}; fetching it again from the registry`);
+      r = await attempt();
+    }
     ({ files, skipped } = r);
   }
   const images = files.filter((f) => f.role === 'image');
@@ -156,8 +165,8 @@ export interface ExtractArtifactResult {
 
 async function blobSource(opts: { client: RegistryClient; reference: Reference; layer: Descriptor; store: Store | undefined; signal?: AbortSignal | undefined }): Promise<{ stream: Readable; fromCache: boolean }> {
   if (opts.store !== undefined && (await opts.store.has(opts.layer.digest))) {
-    // The cache was verified when written; re-hash anyway — the bytes on disk may have changed since.
-    const stream = opts.store.openBlob(opts.layer.digest).pipe(verifyingStream(opts.layer));
+    // Verified while read: the bytes on disk may have changed since they were written.
+    const stream = opts.store.openBlob(opts.layer);
     return { stream, fromCache: true };
   }
   return { stream: opts.client.fetchBlob(opts.reference, opts.layer, { signal: opts.signal }), fromCache: false };

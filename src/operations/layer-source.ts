@@ -3,7 +3,8 @@
  * cache. The first missing layer streams from the registry straight into the unpacker while a tee
  * writes it into the cache; later layers are downloaded whole into the cache when the unpacker opens
  * them ahead of use (it opens layer N+1 while applying N), so the network overlaps the disk.
- * Every byte is digest-verified on the way (the client's verifying stream; the cache re-checks).
+ * Every byte is digest-verified on the way: the client's verifying stream for the network, the
+ * store's for blobs that were in the cache before (a corrupt one fails with CACHE_CORRUPT and is removed).
  */
 import { PassThrough, type Readable } from 'node:stream';
 import type { RegistryClient } from '../registry/index.js';
@@ -61,7 +62,7 @@ export function layerInputs(opts: LayerSourceOptions): LayerSources {
     size: desc.size,
     mediaType: desc.mediaType,
     async open(signal: AbortSignal): Promise<Readable> {
-      if (await opts.store.has(desc.digest)) return opts.store.openBlob(desc.digest);
+      if (await opts.store.has(desc.digest)) return opts.store.openBlob(desc);
       const client = opts.client;
       if (client === undefined) throw new Error(`layer ${desc.digest} is not cached and no registry client was given`);
       const fetch = (): Readable => client.fetchBlob(opts.repo, desc, {
@@ -76,7 +77,8 @@ export function layerInputs(opts: LayerSourceOptions): LayerSources {
         return toUnpack;
       }
       await track(opts.store.writeBlob(desc, fetch(), { signal, preverified: true }));
-      return opts.store.openBlob(desc.digest);
+      // Verified by the client a moment ago, written by us: counted again, not hashed again.
+      return opts.store.openBlob(desc, { trusted: true });
     },
   }));
   return {

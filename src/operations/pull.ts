@@ -82,6 +82,7 @@ export async function pull(opts: PullOptions): Promise<PullSummary> {
     onEvent: (e) => {
       if (e.type === 'blob-cached' || e.type === 'blob-fetched') emit({ type: 'layer-done', digest: e.digest, cached: e.type === 'blob-cached' });
       if (e.type === 'blob-retry') emit({ type: 'blob-retry', digest: e.digest, reason: e.reason });
+      if (e.type === 'blob-corrupt') emit({ type: 'warning', message: `cached blob ${e.digest} was corrupted on disk; it was removed and is fetched again` });
     },
   });
   emit({ type: 'verified', fetched: result.fetched, cached: result.cached });

@@ -3,6 +3,7 @@
  * its manifest (from the cache when the tag or digest is there) → layers applied in order while
  * later ones download → the manifest recorded in the cache for the next run.
  */
+import { isKairosImgError } from '../errors.js';
 import { formatPlatform, parseManifestDocument, type Descriptor, type ImageManifest, type Platform } from '../oci/index.js';
 import { formatReference, type Reference } from '../reference/reference.js';
 import { openStore, type Store } from '../store/index.js';
@@ -84,23 +85,31 @@ export async function unpack(opts: UnpackOptions): Promise<UnpackSummary> {
   emit({ type: 'unpack-start', layers: layers.length, size: total });
   const started = Date.now();
   const done = new Map<number, number>();
-  const needsClient = !(await Promise.all(layers.map((l) => store.has(l.digest)))).every(Boolean);
-  const sources = layerInputs({ client: needsClient || client.made() ? client.get() : undefined, store, repo: ref, layers });
-  let report: UnpackReport;
-  try {
-    report = await unpackImage({
-      dir: opts.dir,
-      layers: sources.layers,
-      force: opts.force === true,
-      signal,
-      onProgress: (e) => {
-        done.set(e.layer, e.bytes);
-        emit({ type: 'unpack-progress', layer: e.layer, layers: layers.length, bytes: [...done.values()].reduce((a, b) => a + b, 0), total, entries: e.entries });
-      },
-    });
-  } finally {
-    // Cache writes running beside the unpack end (and clean up) before the operation does.
-    await sources.settle();
+  // A cached layer found corrupt while it streams is removed and the unpack (staged, so nothing
+  // of it is kept) runs once more, fetching that layer from the registry.
+  let report: UnpackReport | undefined;
+  for (let attempt = 0; report === undefined; attempt++) {
+    const needsClient = !(await Promise.all(layers.map((l) => store.has(l.digest)))).every(Boolean);
+    const sources = layerInputs({ client: needsClient || client.made() ? client.get() : undefined, store, repo: ref, layers });
+    done.clear();
+    try {
+      report = await unpackImage({
+        dir: opts.dir,
+        layers: sources.layers,
+        force: opts.force === true,
+        signal,
+        onProgress: (e) => {
+          done.set(e.layer, e.bytes);
+          emit({ type: 'unpack-progress', layer: e.layer, layers: layers.length, bytes: [...done.values()].reduce((a, b) => a + b, 0), total, entries: e.entries });
+        },
+      });
+    } catch (e) {
+      if (attempt > 0 || !(isKairosImgError(e) && e.code === 'CACHE_CORRUPT')) throw e;
+      emit({ type: 'warning', message: `${e.message}; fetching it again from the registry` });
+    } finally {
+      // Cache writes running beside the unpack end (and clean up) before the operation does.
+      await sources.settle();
+    }
   }
   emit({ type: 'unpacked', layers: layers.length, entries: report.entries, bytes: report.bytes, seconds: (Date.now() - started) / 1000 });
 

@@ -7,13 +7,13 @@
  * a whole document and two concurrent runs never lose each other's entries.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { access, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { KairosImgError } from '../errors.js';
+import { KairosImgError, isKairosImgError } from '../errors.js';
 import { digestOf, parseDigest, samePlatform, verifyingStream, type Descriptor, type ImageIndex, type Platform } from '../oci/index.js';
 import { withLock } from './lock.js';
 
@@ -43,7 +43,14 @@ export interface Store {
   blobPath(digest: string): string;
   /** Stores a blob; `written` is false when it was already there (ours was discarded). */
   writeBlob(descriptor: Pick<Descriptor, 'digest' | 'size'>, data: Readable | Buffer, opts?: WriteBlobOptions): Promise<{ path: string; written: boolean }>;
-  openBlob(digest: string): Readable;
+  /**
+   * A cached blob, verified against `descriptor` while it streams (unless `trusted`: this process
+   * wrote and verified it moments ago). A mismatch removes the blob and fails the stream with
+   * CACHE_CORRUPT before its end, so nothing derived from it is kept.
+   */
+  openBlob(descriptor: Pick<Descriptor, 'digest' | 'size'>, opts?: { trusted?: boolean | undefined }): Readable;
+  /** Hashes a cached blob: `corrupt` ones are removed. */
+  verifyBlob(descriptor: Pick<Descriptor, 'digest' | 'size'>, signal?: AbortSignal): Promise<'ok' | 'absent' | 'corrupt'>;
   readBlob(digest: string, cap?: number): Promise<Buffer>;
   readJson<T = unknown>(digest: string): Promise<T>;
   /** Stores manifest bytes and points `refName` (optionally per platform) at them in index.json. */
@@ -166,9 +173,35 @@ function layoutStore(root: string): Store {
       }
     },
 
-    openBlob(digest) {
+    openBlob(desc, opts = {}) {
+      const file = blobPath(desc.digest);
       // 1 MiB reads: a layer feeds inflate in big steps (see unpack/decompress.ts), and fewer reads.
-      return createReadStream(blobPath(digest), { highWaterMark: 1024 * 1024 });
+      const source = createReadStream(file, { highWaterMark: 1024 * 1024 });
+      const check = verifyingStream(desc, {
+        what: `cached blob ${desc.digest}`,
+        hash: opts.trusted !== true,
+        onMismatch: (err) => {
+          // Removed before the consumer sees the error: a retry fetches it anew.
+          rmSync(file, { force: true });
+          return new KairosImgError('CACHE_CORRUPT', `cached blob ${desc.digest} was corrupted on disk (${err.message}); it was removed`, {
+            hint: 'run the command again to fetch it anew', details: { digest: desc.digest }, cause: err,
+          });
+        },
+      });
+      source.once('error', (e) => check.destroy(e));
+      check.once('close', () => source.destroy());
+      return source.pipe(check);
+    },
+
+    async verifyBlob(desc, signal) {
+      if (!(await exists(blobPath(desc.digest)))) return 'absent';
+      try {
+        await pipeline(store.openBlob(desc), new Writable({ write: (_c, _e, cb) => cb() }), signal ? { signal } : {});
+        return 'ok';
+      } catch (e) {
+        if (isKairosImgError(e) && e.code === 'CACHE_CORRUPT') return 'corrupt';
+        throw e;
+      }
     },
 
     async readBlob(digest, cap = JSON_CAP) {

@@ -29,7 +29,9 @@ export type PullEvent =
   | { type: 'manifest'; reference: string; digest: string; mediaType: string; platform?: Platform | undefined }
   | { type: 'blob-cached'; digest: string; size: number }
   | { type: 'blob-fetched'; digest: string; size: number }
-  | { type: 'blob-retry'; digest: string; reason: string };
+  | { type: 'blob-retry'; digest: string; reason: string }
+  /** The cached copy did not match its digest: removed, fetched again. */
+  | { type: 'blob-corrupt'; digest: string };
 
 export interface PullImageResult {
   /** Fully-qualified reference as given (tag and/or digest). */
@@ -60,7 +62,10 @@ export async function pullImage(opts: PullImageOptions): Promise<PullImageResult
   let fetched = 0;
   let cached = 0;
   async function ensureBlob(desc: Descriptor, progress: boolean, sig: AbortSignal | undefined): Promise<void> {
-    if (await store.has(desc.digest)) {
+    // A blob in the cache counts only once it hashes to its digest: files on disk change.
+    const state = await store.verifyBlob(desc, sig);
+    if (state === 'corrupt') emit({ type: 'blob-corrupt', digest: desc.digest });
+    if (state === 'ok') {
       cached++;
       emit({ type: 'blob-cached', digest: desc.digest, size: desc.size });
       if (progress) opts.onLayerProgress?.(desc.digest, desc.size, desc.size);

@@ -229,7 +229,7 @@ async function compareWithNative(name: string): Promise<{ native: Map<string, Tr
   expect(await containerIds(docker)).toEqual(before);
   await unpackImage({
     dir: path.join(base, 'native'),
-    layers: m.manifest.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType, open: async () => store.openBlob(l.digest) })),
+    layers: m.manifest.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType, open: async () => store.openBlob(l) })),
   });
   const nativeAll = await snapshotTree(path.join(base, 'native'));
   const engineAll = await snapshotTree(path.join(base, 'docker'));

@@ -63,7 +63,7 @@ export const extractImgCommand: CommandSpec = {
         const data = await withProgress(ctx, extractImgSteps(via), (ui) => extractImg({
           artifact, outDir, decompress: opts.decompress === true, via,
           arch: opts.arch, registry: ctx.registry, plainHttp: ctx.plainHttp, hostArch: ctx.hostArch, cacheDir: ctx.cacheDir, env: ctx.env,
-          signal: ctx.signal, onEvent: extractImgProgress(ui, (l) => ctx.note(`warning: ${l}`)),
+          signal: ctx.signal, onEvent: extractImgProgress(ui),
         }));
         const image = data.files.find((f) => f.role === 'image');
         const outputs: Record<string, string> = { reference: data.reference, digest: data.digest, paths: data.files.map((f) => f.path).join('\n') };

@@ -12,7 +12,7 @@ export function extractImgSteps(via: 'native' | 'luet'): StepDef[] {
   ];
 }
 
-export function extractImgProgress(ui: StepUi, warn: (line: string) => void): (e: ExtractImgEvent) => void {
+export function extractImgProgress(ui: StepUi): (e: ExtractImgEvent) => void {
   let started = Date.now();
   return (e) => {
     switch (e.type) {
@@ -30,7 +30,7 @@ export function extractImgProgress(ui: StepUi, warn: (line: string) => void): (e
         ui.done('extract', `Wrote ${e.files} files (${e.verified}/${e.images} disk images verified) in ${e.seconds.toFixed(1)} s`);
         break;
       default:
-        commonProgress(ui, e, { warn });
+        commonProgress(ui, e);
     }
   };
 }

@@ -19,7 +19,7 @@ export function mib(bytes: number): string {
 }
 
 /** What resolve/manifest/registry/warning events do, the same for every image command. */
-export function commonProgress(ui: StepUi, e: CommonEvent, opts: { manifestStep?: string; warn?: (line: string) => void } = {}): void {
+export function commonProgress(ui: StepUi, e: CommonEvent, opts: { manifestStep?: string } = {}): void {
   switch (e.type) {
     case 'resolved':
       ui.done('resolve', `Resolved ${e.reference}${e.source === 'cache' ? ' (cache)' : ''}`);
@@ -36,7 +36,7 @@ export function commonProgress(ui: StepUi, e: CommonEvent, opts: { manifestStep?
       ui.log(e.message);
       break;
     case 'warning':
-      opts.warn?.(e.message);
+      ui.warn(e.message);
       break;
   }
 }

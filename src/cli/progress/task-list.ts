@@ -35,6 +35,8 @@ export interface StepUi {
   itemDone(step: string, item: string, suffix?: string): void;
   /** A line for --verbose (request logs); dropped otherwise. */
   log(line: string): void;
+  /** A warning for the user (`warning: …` on stderr), shown unless --quiet. */
+  warn(line: string): void;
   readonly mode: ProgressMode;
 }
 
@@ -157,6 +159,9 @@ export async function runWithTasks<R>(opts: RunWithTasksOptions<R>): Promise<R> 
     },
     log: (line) => {
       if (opts.mode === 'verbose') opts.verboseLog?.(line);
+    },
+    warn: (line) => {
+      if (opts.mode !== 'silent') opts.stderr.write(`warning: ${line}\n`);
     },
   };
 

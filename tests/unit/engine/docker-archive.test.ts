@@ -70,12 +70,13 @@ describe('dockerArchiveStream', () => {
     expect(last).toBe(total);
   });
 
-  it('a corrupted cached blob fails the stream (the engine gets no complete archive)', async () => {
+  it('a corrupted cached blob fails the stream (the engine gets no complete archive) and leaves the cache', async () => {
     const store = await openStore({ root: await mkdtemp(path.join(tmpdir(), 'kimg-arch-')) });
     const { manifest, blobs } = await image(store);
     const victim = blobs[2] as Buffer;
     await writeFile(store.blobPath(sha(victim)), Buffer.from(victim).fill(0x41, 600, 700));
-    await expect(readArchive(dockerArchiveStream({ store, manifest, repoTags: [] }))).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    await expect(readArchive(dockerArchiveStream({ store, manifest, repoTags: [] }))).rejects.toMatchObject({ code: 'CACHE_CORRUPT' });
+    expect(await store.has(sha(victim))).toBe(false);
   });
 
   it('an abort fails the stream as interrupted', async () => {
