@@ -2,7 +2,7 @@
 import { parseReference, repositoryName, rewriteRegistry } from '../reference/reference.js';
 import { expandTemplate } from './template.js';
 import { eraFor, normalizeVersion } from './resolve.js';
-import { describeRange, inRange } from './versions.js';
+import { describeRange, inRange } from '../version/kairos.js';
 import type { Catalog, Era, Pin } from './types.js';
 
 export interface MatrixRow {

@@ -2,11 +2,13 @@
  * flavor × variant × version × arch × model (× k3s) → image or artifact reference, by the
  * catalog's data alone. Pure: no registry, no file system.
  */
-import { closest } from 'fastest-levenshtein';
+import { closest, distance } from 'fastest-levenshtein';
 import { KairosImgError, usageError } from '../errors.js';
 import { parseReference, rewriteRegistry, type Reference } from '../reference/reference.js';
-import { expandTemplate, tagMatcher, type TemplateValues } from './template.js';
-import { describeRange, inRange, isKairosVersion, k3sTagForm, normalizeK3s } from './versions.js';
+import { expandTemplate, tagShape, type TemplateValues } from './template.js';
+import { parseTag, type ReleaseTag } from '../policy/tag.js';
+import { describeRange, inRange, normalizeKairos } from '../version/kairos.js';
+import { k3sTagForm, normalizeK3s } from '../version/k3s.js';
 import type { Catalog, Era, Flavor, Pin, RefTemplate, VariantInfo } from './types.js';
 
 export type ImageKind = 'image' | 'artifact';
@@ -49,22 +51,7 @@ export function nearestName(input: string, names: readonly string[]): string | u
   if (extending.length === 1) return extending[0];
   const prefixed = names.filter((n) => input.startsWith(n));
   const best = closest(input, [...names]);
-  const distance = levenshteinLimit(input, best);
-  return distance <= Math.max(2, Math.floor(best.length / 3)) ? best : prefixed[0];
-}
-
-function levenshteinLimit(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0] ?? 0;
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j] ?? 0;
-      dp[j] = Math.min((dp[j] ?? 0) + 1, (dp[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length] ?? 0;
+  return distance(input, best) <= Math.max(2, Math.floor(best.length / 3)) ? best : prefixed[0];
 }
 
 function unknownName(what: string, input: string, names: readonly string[], code: string): KairosImgError {
@@ -115,10 +102,8 @@ export function chooseModel(flavor: Flavor, requested: string | undefined): stri
 
 /** `1.5.1` → `v1.5.1`; anything that is not a Kairos version is a usage error. */
 export function normalizeVersion(input: string): string {
-  const v = /^\d/.test(input) ? `v${input}` : input;
-  if (!isKairosVersion(v)) {
-    throw usageError('BAD_VERSION', `"${input}" is not a Kairos version`, 'versions look like v1.5.1, v2.4.3 or v1.6.0-rc1');
-  }
+  const v = normalizeKairos(input);
+  if (v === undefined) throw usageError('BAD_VERSION', `"${input}" is not a Kairos version`, 'versions look like v1.5.1, v2.4.3 or v1.6.0-rc1');
   return v;
 }
 
@@ -239,8 +224,8 @@ export function resolveImage(catalog: Catalog, req: ImageRequest): ResolvedImage
 export interface TagSearch {
   era: Era;
   repository: Reference;
-  /** Accepts this flavor's tags of the era's naming that are releases of it (range, pin and existence checked). */
-  match: (tag: string) => { version: string; k3s?: string | undefined } | undefined;
+  /** This flavor's OS-image tags of the era's naming that are releases of it (range, pin and existence checked), parsed. */
+  match: (tag: string) => ReleaseTag | undefined;
   /** Accepts tags shaped like this flavor's, whatever the version (for listings). */
   matchShape: (tag: string) => boolean;
 }
@@ -248,7 +233,7 @@ export interface TagSearch {
 /**
  * Where to look for releases of a flavor when no version is given: one search per era, newest era
  * first. The caller lists each repository, keeps the tags the matcher accepts that fall in the
- * era's range, and takes the newest (see `newestMatch`).
+ * era's range, and takes the newest (see `newestRelease` in discover.ts).
  */
 export function tagSearches(catalog: Catalog, req: Omit<ImageRequest, 'version'>): TagSearch[] {
   const c = choose(catalog, req);
@@ -268,21 +253,22 @@ export function tagSearches(catalog: Catalog, req: Omit<ImageRequest, 'version'>
       const key = `${repo.text}|${tagTpl}|${pin?.flavorRelease ?? ''}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      const matcher = tagMatcher(tagTpl, tagFixed);
+      const shape = tagShape(tagTpl, tagFixed);
       const repository = rewriteRegistry(parseReference(`${catalog.registry}/${catalog.namespace}/${repo.text}`), catalog.registry, req.registry);
       const flavor = c.flavor;
       const variant = c.variant.name;
       out.push({
         era,
         repository,
-        matchShape: (tag) => matcher(tag)?.version !== undefined,
+        matchShape: shape,
         match: (tag) => {
-          const m = matcher(tag);
-          if (m?.version === undefined || !isKairosVersion(m.version)) return undefined;
-          if (!inRange(m.version, era)) return undefined;
-          if (pin !== undefined && !inRange(m.version, pin)) return undefined;
-          if (!flavor.exists.some((x) => (x.variants === undefined || x.variants.includes(variant)) && inRange(m.version ?? '', x))) return undefined;
-          return { version: m.version, k3s: m.k3s === undefined ? undefined : normalizeK3s(m.k3s) };
+          if (!shape(tag)) return undefined;
+          const t = parseTag(tag);
+          if (t.kind === 'noise' || t.artifact) return undefined;
+          if (!inRange(t.version, era)) return undefined;
+          if (pin !== undefined && !inRange(t.version, pin)) return undefined;
+          if (!flavor.exists.some((x) => (x.variants === undefined || x.variants.includes(variant)) && inRange(t.version, x))) return undefined;
+          return t;
         },
       });
     }

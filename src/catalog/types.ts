@@ -2,12 +2,9 @@
 
 export type Variant = string;
 
-export interface VersionRange {
-  /** Inclusive lower bound (a Kairos version such as `v1.2.0`), or none. */
-  readonly from?: string | undefined;
-  /** Exclusive upper bound, or none. */
-  readonly until?: string | undefined;
-}
+import type { VersionRange } from '../version/kairos.js';
+
+export type { VersionRange };
 
 export interface RefTemplate {
   readonly repository: string;

@@ -10,7 +10,7 @@
  *                   and what they agree on (pin, arches) is still checked.
  */
 import { pinFor } from '../catalog/resolve.js';
-import { inRange } from '../catalog/versions.js';
+import { inRange } from '../version/kairos.js';
 import type { Catalog, Flavor, Pin } from '../catalog/types.js';
 import { variantOf } from './rules.js';
 import type { ReleaseTag } from './tag.js';

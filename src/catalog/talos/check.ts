@@ -7,7 +7,8 @@ import { usageError } from '../../errors.js';
 import { normalizeArch } from '../resolve.js';
 import { findRelease, requirePlatform } from './find.js';
 import { groupsListing, platformIndex, tierOf, tierOnlyPlatforms } from './platforms.js';
-import { compareDates, compareMinors, formatMinor, isIsoDate, minorOf } from './versions.js';
+import { compareMinors, formatMinor, minorOf } from '../../version/minor.js';
+import { compareDates, isIsoDate } from './dates.js';
 import type { NamedGroup, Tier, TalosMatrix, TalosMinor, TalosRelease } from './types.js';
 
 export const TIER_MEANING: Readonly<Record<Tier, string>> = {

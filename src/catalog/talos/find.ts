@@ -2,7 +2,7 @@
 import { usageError, type KairosImgError } from '../../errors.js';
 import { nearestName } from '../resolve.js';
 import { findPlatform, platformKey } from './platforms.js';
-import { minorOf, minorText } from './versions.js';
+import { minorOf, minorText } from '../../version/minor.js';
 import type { TalosMatrix, TalosRelease } from './types.js';
 
 function unknown(code: string, what: string, input: string, names: readonly string[], near: string | undefined): KairosImgError {

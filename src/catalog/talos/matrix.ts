@@ -3,7 +3,7 @@
  * each cell the text the seed writes. Pure. Cells come in two forms: plain text for a terminal and
  * Markdown (links as the seed writes them) for documents.
  */
-import { compareMinors, minorsBetween } from './versions.js';
+import { compareMinors, minorsBetween } from '../../version/minor.js';
 import { TIERS, type TalosRelease } from './types.js';
 
 export type CellFormat = 'text' | 'markdown';

@@ -7,7 +7,7 @@ import { KairosImgError, usageError } from '../../errors.js';
 import { formatReference, type Reference } from '../../reference/reference.js';
 import type { ResolvedImage } from '../resolve.js';
 import { findImage, newestTalosRelease, resolveTalosImage, talosRepository } from './images.js';
-import { isMinor } from './versions.js';
+import { isMinor } from '../../version/minor.js';
 import type { TalosMatrix } from './types.js';
 
 export interface TalosResolveOptions {

@@ -4,7 +4,7 @@ import { findReleases } from '../../catalog/talos/find.js';
 import { columnsNewestFirst, matrixMarkdown, matrixTable } from '../../catalog/talos/matrix.js';
 import { renderGrid } from '../../catalog/talos/grid.js';
 import { checkTalos, type TalosCheckReport } from '../../catalog/talos/check.js';
-import { isoDate } from '../../catalog/talos/versions.js';
+import { isoDate } from '../../catalog/talos/dates.js';
 import type { TalosRelease } from '../../catalog/talos/types.js';
 import { usageError } from '../../errors.js';
 import type { CommandResult } from '../render.js';
