@@ -12,7 +12,7 @@ import { exportLayout, openStore, pullImage, type ExportLayoutResult, type PullI
 import { createClient, getManifestExplained, tagSource } from './client.js';
 import { resolve, resolutionFacts, type Resolution, type ResolutionFacts, type TagSource } from './resolve.js';
 import { runTasks, throttle, transferText, type ProgressMode } from '../cli/progress/runner.js';
-import type { ImageKind } from '../catalog/resolve.js';
+import type { ImageKind } from '../catalog/index.js';
 
 /** What to pull: a full reference, or a flavor and variant the catalog names. */
 export type ImageSpec =

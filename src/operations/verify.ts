@@ -4,9 +4,9 @@
  * library function `verify()`. `offline` checks the tag grammar alone, with no network.
  */
 import type { ListrTask } from 'listr2';
-import { loadCatalog } from '../catalog/load.js';
-import { normalizeArch, resolveImage as resolveCatalogImage } from '../catalog/resolve.js';
-import type { Catalog } from '../catalog/types.js';
+import { loadCatalog } from '../catalog/index.js';
+import { normalizeArch, resolveImage as resolveCatalogImage } from '../catalog/index.js';
+import type { Catalog } from '../catalog/index.js';
 import {
   allPassed,
   checkArch,

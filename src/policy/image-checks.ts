@@ -17,7 +17,7 @@
  */
 import semver from 'semver';
 import { isDigest } from '../oci/digest.js';
-import { normalizeArch } from '../catalog/resolve.js';
+import { normalizeArch } from '../catalog/names.js';
 import { compareK3s } from '../version/k3s.js';
 import { evaluateTag, variantOf, type VerdictStatus } from './rules.js';
 import { parseTag, tagProblem, type ReleaseTag } from './tag.js';

@@ -4,7 +4,7 @@
  * the matrix and the date are inputs; unknown names are usage errors, a "no" is a failed check.
  */
 import { usageError } from '../../errors.js';
-import { normalizeArch } from '../resolve.js';
+import { normalizeArch } from '../names.js';
 import { findRelease, requirePlatform } from './find.js';
 import { groupsListing, platformIndex, tierOf, tierOnlyPlatforms } from './platforms.js';
 import { compareMinors, formatMinor, minorOf } from '../../version/minor.js';

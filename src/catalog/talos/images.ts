@@ -5,7 +5,8 @@
  */
 import { usageError } from '../../errors.js';
 import { parseReference, rewriteRegistry, type Reference } from '../../reference/reference.js';
-import { nearestName, normalizeArch, type ResolvedImage } from '../resolve.js';
+import { nearestName, normalizeArch } from '../names.js';
+import type { ResolvedImage } from '../os.js';
 import { compareKairos, isKairosRelease, normalizeKairos } from '../../version/kairos.js';
 import { compareMinors, formatMinor, isMinor, minorOf } from '../../version/minor.js';
 import type { TalosImage, TalosMatrix } from './types.js';

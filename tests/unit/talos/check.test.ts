@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { defaultFlavorsDir } from '../../../src/catalog/load.js';
+import { defaultFlavorsDir } from '../../../src/catalog/yaml-file.js';
 import { parseTalosMatrix } from '../../../src/catalog/talos/load.js';
 import { findRelease } from '../../../src/catalog/talos/find.js';
 import { checkArch, checkKubernetes, checkPlatform, checkSupport, checkTalos, checkUpgrade, intermediateMinors, type TalosCheckRequest } from '../../../src/catalog/talos/check.js';

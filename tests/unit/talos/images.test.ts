@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { defaultFlavorsDir } from '../../../src/catalog/load.js';
+import { defaultFlavorsDir } from '../../../src/catalog/yaml-file.js';
 import { parseTalosMatrix } from '../../../src/catalog/talos/load.js';
 import { newestTalosRelease, resolveTalosImage } from '../../../src/catalog/talos/images.js';
 import { formatReference } from '../../../src/reference/reference.js';

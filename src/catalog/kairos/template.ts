@@ -1,6 +1,6 @@
 /** Reference templates of the catalog: `{flavor}`-style placeholders, expanded and matched. Pure. */
-import { KAIROS_VERSION_PATTERN } from '../version/kairos.js';
-import { K3S_PATTERN } from '../version/k3s.js';
+import { KAIROS_VERSION_PATTERN } from '../../version/kairos.js';
+import { K3S_PATTERN } from '../../version/k3s.js';
 
 export const TEMPLATE_PLACEHOLDERS = ['flavor', 'family', 'variant', 'version', 'k3s', 'arch', 'model', 'flavorRelease', 'tag'] as const;
 export type Placeholder = (typeof TEMPLATE_PLACEHOLDERS)[number];

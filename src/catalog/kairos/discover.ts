@@ -5,9 +5,9 @@
  * Which tags are this flavor's, the catalog's templates say; what a tag's versions are and how
  * tags order, the policy's tag grammar (`parseTag`, `compareReleaseTags`).
  */
-import { repositoryName, type Reference } from '../reference/reference.js';
-import { compareReleaseTags } from '../policy/order.js';
-import type { ReleaseTag } from '../policy/tag.js';
+import { repositoryName, type Reference } from '../../reference/reference.js';
+import { compareReleaseTags } from '../../policy/order.js';
+import type { ReleaseTag } from '../../policy/tag.js';
 import type { TagSearch } from './resolve.js';
 
 export interface DiscoveredTag {

@@ -2,16 +2,15 @@
  * flavor × variant × version × arch × model (× k3s) → image or artifact reference, by the
  * catalog's data alone. Pure: no registry, no file system.
  */
-import { closest, distance } from 'fastest-levenshtein';
-import { KairosImgError, usageError } from '../errors.js';
-import { parseReference, rewriteRegistry, type Reference } from '../reference/reference.js';
+import { KairosImgError, usageError } from '../../errors.js';
+import { parseReference, rewriteRegistry, type Reference } from '../../reference/reference.js';
+import { nearestName, normalizeArch } from '../names.js';
 import { expandTemplate, tagShape, type TemplateValues } from './template.js';
-import { parseTag, type ReleaseTag } from '../policy/tag.js';
-import { describeRange, inRange, normalizeKairos } from '../version/kairos.js';
-import { k3sTagForm, normalizeK3s } from '../version/k3s.js';
+import { parseTag, type ReleaseTag } from '../../policy/tag.js';
+import { describeRange, inRange, normalizeKairos } from '../../version/kairos.js';
+import { k3sTagForm, normalizeK3s } from '../../version/k3s.js';
+import type { ImageKind, ResolvedImage } from '../os.js';
 import type { Catalog, Era, Flavor, Pin, RefTemplate, VariantInfo } from './types.js';
-
-export type ImageKind = 'image' | 'artifact';
 
 export interface ImageRequest {
   flavor: string;
@@ -29,29 +28,9 @@ export interface ImageRequest {
   hostArch?: string | undefined;
 }
 
-export interface ResolvedImage {
-  reference: Reference;
-  /** The reference of the OS image this artifact belongs to (same as reference for images). */
-  image: Reference;
-  kind: ImageKind;
-  era: string;
-  flavor: string;
-  variant: string;
-  version: string;
-  arch: string;
-  model: string;
-  k3s?: string | undefined;
+/** A Kairos image: the pin is the catalog's, with its range and flavor release. */
+export interface ResolvedKairosImage extends ResolvedImage {
   pin?: Pin | undefined;
-}
-
-/** "did you mean …?" for a name among candidates, when one is close enough to be a typo or a prefix. */
-export function nearestName(input: string, names: readonly string[]): string | undefined {
-  if (names.length === 0) return undefined;
-  const extending = names.filter((n) => n.startsWith(input));
-  if (extending.length === 1) return extending[0];
-  const prefixed = names.filter((n) => input.startsWith(n));
-  const best = closest(input, [...names]);
-  return distance(input, best) <= Math.max(2, Math.floor(best.length / 3)) ? best : prefixed[0];
 }
 
 function unknownName(what: string, input: string, names: readonly string[], code: string): KairosImgError {
@@ -70,12 +49,6 @@ export function findVariant(catalog: Catalog, name: string): VariantInfo {
   const v = catalog.variants.find((x) => x.name === name);
   if (v === undefined) throw unknownName('variant', name, catalog.variants.map((x) => x.name), 'UNKNOWN_VARIANT');
   return v;
-}
-
-const ARCH_ALIASES: Record<string, string> = { x86_64: 'amd64', x64: 'amd64', aarch64: 'arm64', armv8: 'arm64' };
-
-export function normalizeArch(arch: string): string {
-  return ARCH_ALIASES[arch] ?? arch;
 }
 
 /** The arch to use: the requested one (checked), else the host's when the flavor ships it, else the flavor's first. */
@@ -191,7 +164,7 @@ function expandOrExplain(template: string, values: TemplateValues, ctx: { flavor
   throw usageError('MISSING_INPUT', `cannot name the ${ctx.flavor} ${ctx.variant} image at ${ctx.version}: ${what.join(', ')} is needed`, hint);
 }
 
-export function resolveImage(catalog: Catalog, req: ImageRequest): ResolvedImage {
+export function resolveImage(catalog: Catalog, req: ImageRequest): ResolvedKairosImage {
   const c = choose(catalog, req);
   const version = normalizeVersion(req.version);
   const era = eraFor(catalog, version);

@@ -4,8 +4,8 @@
  * Hand-written: the schema is small and the messages must name catalog keys, which generic
  * schema libraries word in their own terms.
  */
-import { Collector, describe, isObj, type Obj } from './collector.js';
-import { compareKairos, isKairosVersion } from '../version/kairos.js';
+import { Collector, describe, isObj, type Obj } from '../collector.js';
+import { compareKairos, isKairosVersion } from '../../version/kairos.js';
 import { placeholdersOf, TEMPLATE_PLACEHOLDERS } from './template.js';
 import type { Catalog, Era, Existence, Flavor, Pin, RefTemplate, VariantInfo, VersionRange } from './types.js';
 
