@@ -13,5 +13,5 @@ export type { Matrix, MatrixRow } from './kairos/matrix.js';
 export type { Catalog, Flavor, Era, Pin, Variant, VariantInfo } from './kairos/types.js';
 export { loadTalosMatrix, parseTalosMatrix } from './talos/load.js';
 export { checkTalos } from './talos/check.js';
-export type { TalosCheckReport, TalosCheckRequest } from './talos/check.js';
+export type { TalosCheck, TalosCheckId, TalosCheckReport, TalosCheckRequest } from './talos/check.js';
 export type { TalosMatrix, TalosRelease } from './talos/types.js';

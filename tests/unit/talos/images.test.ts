@@ -33,6 +33,7 @@ describe('Talos image names', () => {
   it('answers unknown images and bad versions as usage errors', () => {
     expect(code(() => ref('instaler', 'v1.3.7'))).toBe('UNKNOWN_TALOS_IMAGE');
     expect(code(() => ref('installer', '1.3'))).toBe('BAD_VERSION');
+    expect(code(() => ref('installer', 'vv1.3.7'))).toBe('BAD_VERSION');
     expect(code(() => resolveTalosImage(matrix, { image: 'installer', version: 'v1.3.7', arch: 'riscv64' }))).toBe('UNSUPPORTED_ARCH');
   });
   it('resolves like a catalog image (flavor talos, variant the image, arch)', () => {
