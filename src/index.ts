@@ -12,18 +12,14 @@ export type { ErrorKind } from './errors.js';
 export { parseReference, formatReference, rewriteRegistry, repositoryName } from './reference/reference.js';
 export type { Reference } from './reference/reference.js';
 
-export { loadCatalog, parseCatalog } from './catalog/load.js';
-export { resolveImage as resolveOffline, tagSearches, nearestName } from './catalog/resolve.js';
-export type { ImageRequest, ResolvedImage, ImageKind } from './catalog/resolve.js';
-export { buildMatrix } from './catalog/matrix.js';
-export type { Matrix, MatrixRow } from './catalog/matrix.js';
-export type { Catalog, Flavor, Era, Pin } from './catalog/types.js';
+export { loadCatalog, parseCatalog, resolveImage as resolveOffline, tagSearches, nearestName, buildMatrix, catalogFor, catalogNamedBy, OS_CATALOGS } from './catalog/index.js';
+export type { ImageRequest, ResolvedImage, ResolvedKairosImage, ImageKind, Matrix, MatrixRow, Catalog, Flavor, Era, Pin, OsCatalog, CatalogRequest, CatalogImage, TagRepository } from './catalog/index.js';
 
 export { resolve, resolutionFacts } from './operations/resolve.js';
 export type { ResolveOptions, Resolution, ResolutionFacts, TagSource } from './operations/resolve.js';
 export { pull } from './operations/pull.js';
 export type { PullOptions, PullSummary, PullDestination } from './operations/pull.js';
-export type { ImageSpec, CatalogImage, OperationOptions } from './operations/common.js';
+export type { ImageSpec, CatalogName, OperationOptions } from './operations/common.js';
 export type * from './operations/events.js';
 export { unpack } from './operations/unpack.js';
 export type { UnpackOptions, UnpackSummary } from './operations/unpack.js';
@@ -51,7 +47,7 @@ export { pullToEngine } from './operations/engine-pull.js';
 export type { EnginePullSummary } from './operations/engine-pull.js';
 export { connectDocker, pullIntoEngine, loadCachedImage, unpackViaDocker, exportContainerFilesystem } from './engine/docker.js';
 export { luetUnpack } from './engine/luet.js';
-export { loadTalosMatrix, parseTalosMatrix } from './catalog/talos/load.js';
-export { checkTalos } from './catalog/talos/check.js';
+export { loadTalosMatrix, parseTalosMatrix, checkTalos } from './catalog/index.js';
 
 export * as policy from './policy/index.js';
+export * as version from './version/index.js';

@@ -1,6 +1,7 @@
 /** The I/O edge shared by every catalog file: read once per process, parse YAML, report problems by file. */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { KairosImgError } from '../errors.js';
 
@@ -22,6 +23,11 @@ export function invalidCatalog(source: string, errors: readonly string[]): Kairo
     hint: 'fix the file named above; kairos-img validates catalogs when it loads them',
     details: { errors: [...errors] },
   });
+}
+
+/** The `flavors/` folder shipped with the package (dist/catalog → ../../flavors, src/catalog likewise). */
+export function defaultFlavorsDir(): string {
+  return fileURLToPath(new URL('../../flavors/', import.meta.url));
 }
 
 const cache = new Map<string, Promise<unknown>>();

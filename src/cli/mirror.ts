@@ -1,14 +1,13 @@
 /**
- * `--registry HOST[:PORT]` stands in for the registries the catalogs publish on (quay.io for Kairos,
- * ghcr.io for Talos): catalog-named images and full references to those registries alike go to it.
+ * `--registry HOST[:PORT]` stands in for the registries the OS catalogs publish on (quay.io for
+ * Kairos, ghcr.io for Talos): catalog-named images and full references to those registries alike go to it.
  */
-import { loadCatalog } from '../catalog/load.js';
-import { loadTalosMatrix } from '../catalog/talos/load.js';
+import { OS_CATALOGS } from '../catalog/index.js';
 import { rewriteRegistry, type Reference } from '../reference/reference.js';
 
 export async function upstreamRegistries(): Promise<string[]> {
-  const [kairos, talos] = await Promise.all([loadCatalog('kairos'), loadTalosMatrix()]);
-  return [...new Set([kairos.registry, talos.images.registry])];
+  const lists = await Promise.all(OS_CATALOGS.map((c) => c.registries()));
+  return [...new Set(lists.flat())];
 }
 
 /** The reference with `--registry` applied; `latest` when it names neither tag nor digest (as docker does). */

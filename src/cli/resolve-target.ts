@@ -1,6 +1,6 @@
 /** Turns a command's positional arguments and image options into one reference. */
 import { resolve, type Resolution, type TagSource } from '../operations/resolve.js';
-import type { ImageKind } from '../catalog/resolve.js';
+import type { ImageKind } from '../catalog/index.js';
 import type { Reference } from '../reference/reference.js';
 import { mirrored } from './mirror.js';
 import { parseTarget, type Target } from './target.js';

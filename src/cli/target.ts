@@ -1,19 +1,18 @@
-/** Positional arguments: every image command takes `<flavor> <variant>` or one full reference. */
+/** Positional arguments: every image command takes `<flavor> <variant>` (or `talos <image>`) or one full reference. */
+import { catalogNamedBy } from '../catalog/index.js';
 import { usageError } from '../errors.js';
 import { parseReference, type Reference } from '../reference/reference.js';
 
+/**
+ * A catalog target carries the OS and the two words: an OS named by its own word (`talos <image>`)
+ * stands where a Kairos flavor would and its image where the variant would, so every path that
+ * carries flavor and variant (pull, unpack) reaches the right catalog.
+ */
 export type Target =
   | { kind: 'catalog'; os: string; flavor: string; variant: string }
   | { kind: 'reference'; reference: Reference; text: string };
 
-/**
- * Other operating systems with a catalog: `talos <image>` names a Talos image. The OS name stands
- * where a Kairos flavor would and the image where the variant would, so every path that carries
- * flavor and variant (pull, unpack) reaches the right catalog; resolution dispatches on the OS.
- */
-export const OTHER_OS_CATALOGS: readonly string[] = ['talos'];
-
-/** A first argument with "/", ":" or "@" is a reference; anything else names a flavor. */
+/** A first argument with "/", ":" or "@" is a reference; anything else names a flavor (or an OS). */
 export function looksLikeReference(arg: string): boolean {
   return /[/:@]/.test(arg);
 }
@@ -30,13 +29,9 @@ export function parseTarget(args: readonly string[], opts: { defaultVariant?: st
     return { kind: 'reference', reference: parseReference(first), text: first };
   }
   if (rest.length > 0) throw usageError('TOO_MANY_ARGUMENTS', `unexpected argument "${rest[0]}"`, `usage: ${opts.usage}`);
-  if (OTHER_OS_CATALOGS.includes(first)) {
-    if (second === undefined) throw usageError('MISSING_ARGUMENT', `name the ${first} image after "${first}", e.g. ${first} installer`, `usage: ${opts.usage}`);
-    return { kind: 'catalog', os: first, flavor: first, variant: second };
-  }
-  const variant = second ?? opts.defaultVariant;
-  if (variant === undefined) {
-    throw usageError('MISSING_ARGUMENT', `name the variant after the flavor: ${first} core or ${first} standard`, `usage: ${opts.usage}`);
-  }
-  return { kind: 'catalog', os: 'kairos', flavor: first, variant };
+  const catalog = catalogNamedBy(first);
+  // A default variant stands in only for a flavor's variant, never for an OS's image.
+  const variant = second ?? (catalog.positional.word === undefined ? opts.defaultVariant : undefined);
+  if (variant === undefined) throw usageError('MISSING_ARGUMENT', catalog.positional.missing(first), `usage: ${opts.usage}`);
+  return { kind: 'catalog', os: catalog.name, flavor: first, variant };
 }

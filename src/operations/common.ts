@@ -6,13 +6,13 @@
 import { hostArch as detectHostArch, type Platform } from '../oci/index.js';
 import { formatReference, parseReference, type Reference } from '../reference/reference.js';
 import type { RegistryClient } from '../registry/index.js';
-import type { ImageKind } from '../catalog/resolve.js';
+import type { ImageKind } from '../catalog/index.js';
 import { createClient, tagSource } from './client.js';
 import type { ResolvedEvent, RegistryLogEvent } from './events.js';
 import { resolve, resolutionFacts, type Resolution, type TagSource } from './resolve.js';
 
 /** A catalog name: flavor and variant, optionally pinned to a release. */
-export interface CatalogImage {
+export interface CatalogName {
   flavor: string;
   variant: string;
   version?: string | undefined;
@@ -25,7 +25,7 @@ export interface CatalogImage {
  * What to operate on: a full reference (`'quay.io/kairos/core-opensuse:v1.4.0'` or parsed), or
  * a flavor and variant the catalog names (asking the registry for the newest release when needed).
  */
-export type ImageSpec = string | { reference: Reference | string } | CatalogImage;
+export type ImageSpec = string | { reference: Reference | string } | CatalogName;
 
 export interface OperationOptions<E> {
   /** Replaces the catalogs' registries (quay.io, ghcr.io) for catalog names: mirrors, a local registry. */
@@ -44,7 +44,7 @@ export interface OperationOptions<E> {
   onEvent?: ((event: E) => void) | undefined;
 }
 
-export function isCatalogImage(image: ImageSpec): image is CatalogImage {
+export function isCatalogName(image: ImageSpec): image is CatalogName {
   return typeof image !== 'string' && !('reference' in image);
 }
 
@@ -88,7 +88,7 @@ export async function resolveTarget(opts: {
     opts.emit({ type: 'resolved', reference: formatReference(reference), source: opts.source ?? 'reference' });
     return { reference, platform: platformFor(opts.arch, host) };
   }
-  const image = opts.image as CatalogImage;
+  const image = opts.image as CatalogName;
   const r = await resolve({
     flavor: image.flavor, variant: image.variant, version: image.version, k3s: image.k3s, model: image.model,
     kind: opts.kind ?? image.kind ?? 'image', arch: opts.arch, registry: opts.registry, hostArch: host, tags: opts.tags, signal: opts.signal,

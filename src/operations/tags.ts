@@ -1,12 +1,12 @@
 /**
  * A repository's tags, classified (release / pre-release / artifact / noise) and judged by the
- * versioning policy, newest first. For a flavor and variant: every repository its naming eras
- * use, with only that flavor's tags kept where a repository is shared (v2.4.2+ family repositories).
+ * versioning policy, newest first. For an image named positionally: the repositories its OS
+ * catalog names (for Kairos every repository its naming eras use, with only that flavor's tags
+ * kept where a repository is shared), judged only when Kairos verdicts apply to that OS.
  */
-import { loadCatalog } from '../catalog/load.js';
-import { tagSearches } from '../catalog/resolve.js';
+import { catalogFor, catalogNamedBy } from '../catalog/index.js';
 import { KairosImgError } from '../errors.js';
-import { evaluateAll, formatTag, imageOf, isReleaseTag, parseTag, type TagClass, type VerdictStatus } from '../policy/index.js';
+import { evaluateAll, isReleaseTag, parseTag, type TagClass, type VerdictStatus } from '../policy/index.js';
 import { repositoryName, type Reference } from '../reference/reference.js';
 import type { RegistryClient } from '../registry/index.js';
 import { tagSource } from './client.js';
@@ -30,7 +30,7 @@ export interface TagListing {
 
 export type TagsTarget =
   | { repository: Pick<Reference, 'registry' | 'repository'> }
-  | { flavor: string; variant: string; arch?: string | undefined; model?: string | undefined };
+  | { flavor: string; variant: string; arch?: string | undefined; model?: string | undefined; os?: string | undefined };
 
 export interface ListTagsOptions {
   client: RegistryClient;
@@ -38,7 +38,7 @@ export interface ListTagsOptions {
   registry?: string | undefined;
   hostArch?: string | undefined;
   all?: boolean | undefined;
-  /** Judge tags by the Kairos versioning policy (not for other operating systems' repositories). */
+  /** Judge tags by the Kairos versioning policy; by default for repositories and for catalogs it applies to (not Talos). */
   verdicts?: boolean | undefined;
   signal?: AbortSignal | undefined;
 }
@@ -58,38 +58,28 @@ function rows(repository: string, tags: readonly string[], verdicts: boolean): T
 
 export async function listTags(opts: ListTagsOptions): Promise<TagListing> {
   const lists: Array<{ repository: string; tags: string[] }> = [];
+  let verdicts = opts.verdicts ?? true;
   if ('repository' in opts.target) {
     const name = repositoryName(opts.target.repository);
     lists.push({ repository: name, tags: await opts.client.listTags(opts.target.repository, { signal: opts.signal }) });
   } else {
-    const catalog = await loadCatalog('kairos');
-    const searches = tagSearches(catalog, { ...opts.target, registry: opts.registry, hostArch: opts.hostArch });
+    const { os, ...image } = opts.target;
+    const catalog = os === undefined ? catalogNamedBy(image.flavor) : catalogFor(os);
+    verdicts = opts.verdicts ?? catalog.kairosVerdicts;
+    const repositories = await catalog.tagRepositories({ ...image, registry: opts.registry, hostArch: opts.hostArch });
     const source = tagSource(opts.client);
-    const byRepo = new Map<string, { ref: Reference; matchers: Array<(t: string) => boolean> }>();
-    for (const s of searches) {
-      const name = repositoryName(s.repository);
-      const entry = byRepo.get(name) ?? { ref: s.repository, matchers: [] };
-      entry.matchers.push(s.matchShape);
-      byRepo.set(name, entry);
-    }
-    for (const [name, { ref, matchers }] of byRepo) {
-      const tags = await source.listTags(ref, opts.signal);
+    for (const { repository, owns } of repositories) {
+      const tags = await source.listTags(repository, opts.signal);
       if (tags === undefined) continue;
-      const mine = tags.filter((t) => {
-        const p = parseTag(t);
-        if (!isReleaseTag(p)) return true;
-        const image = formatTag(imageOf(p));
-        return matchers.some((m) => m(image));
-      });
-      lists.push({ repository: name, tags: mine });
+      lists.push({ repository: repositoryName(repository), tags: owns === undefined ? tags : tags.filter(owns) });
     }
     if (lists.length === 0) {
-      throw new KairosImgError('NAME_UNKNOWN', `no repository of ${opts.target.flavor} ${opts.target.variant} exists on ${searches[0]?.repository.registry ?? 'the registry'}`, {
-        hint: `looked for ${[...byRepo.keys()].join(', ')}; check --registry`,
+      throw new KairosImgError('NAME_UNKNOWN', `no repository of ${image.flavor} ${image.variant} exists on ${repositories[0]?.repository.registry ?? 'the registry'}`, {
+        hint: `looked for ${repositories.map((r) => repositoryName(r.repository)).join(', ')}; check --registry`,
       });
     }
   }
-  const all = lists.flatMap((l) => rows(l.repository, l.tags, opts.verdicts !== false));
+  const all = lists.flatMap((l) => rows(l.repository, l.tags, verdicts));
   const shown = opts.all === true ? all : all.filter((r) => r.class !== 'noise');
   return { repositories: lists.map((l) => l.repository), tags: shown, hidden: all.length - shown.length };
 }

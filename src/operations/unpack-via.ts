@@ -12,7 +12,7 @@ import { formatPlatform } from '../oci/index.js';
 import { connectDocker, pullIntoEngine, unpackViaDocker } from '../engine/docker.js';
 import { luetUnpack } from '../engine/luet.js';
 import { checkTarget, stageDir, type UnpackReport } from '../unpack/index.js';
-import { isCatalogImage, lazyClient, resolveTarget, type ImageSpec, type OperationOptions } from './common.js';
+import { isCatalogName, lazyClient, resolveTarget, type ImageSpec, type OperationOptions } from './common.js';
 import { emitter, type UnpackViaEvent } from './events.js';
 import { resolutionFacts } from './resolve.js';
 import type { UnpackSummary } from './unpack.js';
@@ -60,7 +60,7 @@ export async function unpackVia(opts: UnpackViaOptions): Promise<UnpackSummary> 
   const env = opts.env ?? process.env;
   await checkTarget({ dir: opts.dir, force: opts.force });
   const client = lazyClient(opts, emit);
-  const target = await resolveTarget({ ...opts, tags: isCatalogImage(opts.image) ? client.tags() : undefined, emit });
+  const target = await resolveTarget({ ...opts, tags: isCatalogName(opts.image) ? client.tags() : undefined, emit });
   const ref = target.reference;
   const platform = `${target.platform.os}/${target.platform.architecture}`;
   emit({ type: 'via-start', engine: opts.via });

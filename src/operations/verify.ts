@@ -2,9 +2,7 @@
  * `verify`: name the image → manifest → tag list → config → release files (top layers only) →
  * the checks of src/policy/image-checks.ts. `offline` checks the tag grammar alone, with no network.
  */
-import { loadCatalog } from '../catalog/load.js';
-import { normalizeArch, resolveImage as resolveCatalogImage } from '../catalog/resolve.js';
-import type { Catalog } from '../catalog/types.js';
+import { loadCatalog, normalizeArch, resolveImage as resolveCatalogImage, type Catalog } from '../catalog/index.js';
 import {
   allPassed,
   checkArch,
@@ -23,7 +21,7 @@ import { type RegistryClient } from '../registry/index.js';
 import { formatPlatform, type Descriptor, hostArch as defaultHostArch } from '../oci/index.js';
 import { readImageFiles, type ReadFilesResult } from '../unpack/read-files.js';
 import { getManifestExplained } from './client.js';
-import { isCatalogImage, lazyClient, referenceOf, resolveTarget, type ImageSpec, type OperationOptions } from './common.js';
+import { isCatalogName, lazyClient, referenceOf, resolveTarget, type ImageSpec, type OperationOptions } from './common.js';
 import { emitter, type VerifyEvent } from './events.js';
 import type { Resolution } from './resolve.js';
 
@@ -144,7 +142,7 @@ async function verifyOnline(opts: VerifyOptions, catalog: Catalog): Promise<Veri
   const { signal } = opts;
   const hostArch = opts.hostArch ?? defaultHostArch();
   const client = lazyClient(opts, emit);
-  const target = await resolveTarget({ ...opts, arch: archFor(opts, catalog, hostArch), hostArch, tags: isCatalogImage(opts.image) ? client.tags() : undefined, emit });
+  const target = await resolveTarget({ ...opts, arch: archFor(opts, catalog, hostArch), hostArch, tags: isCatalogName(opts.image) ? client.tags() : undefined, emit });
   const ref = target.reference;
   const m = await getManifestExplained(client.get(), ref, { platform: target.platform, signal });
   const platform = m.descriptor.platform ?? target.platform;

@@ -17,8 +17,11 @@
  */
 import semver from 'semver';
 import { isDigest } from '../oci/digest.js';
-import { normalizeArch } from '../catalog/resolve.js';
-import { compareK3s } from './order.js';
+import { normalizeArch } from '../catalog/names.js';
+import { compareK3s } from '../version/k3s.js';
+import { fail, pass, skip, type Check } from './check.js';
+
+export { allPassed, type Check } from './check.js';
 import { evaluateTag, variantOf, type VerdictStatus } from './rules.js';
 import { parseTag, tagProblem, type ReleaseTag } from './tag.js';
 import type { FlavorIdentity } from './image-flavor.js';
@@ -35,32 +38,12 @@ import {
 
 export type CheckId = 'tag-grammar' | 'support' | 'kairos-release' | 'upstream-pin' | 'arch' | 'signatures';
 
-export interface Check {
-  readonly id: CheckId;
-  readonly ok: boolean | 'skipped';
-  readonly message: string;
-  /** Information only: never fails the verdict. */
-  readonly info?: true;
-}
-
-function pass(id: CheckId, message: string): Check {
-  return { id, ok: true, message };
-}
-function fail(id: CheckId, message: string): Check {
-  return { id, ok: false, message };
-}
-function skip(id: CheckId, message: string): Check {
-  return { id, ok: 'skipped', message };
-}
-
-/** True when no check failed (skipped and information checks do not fail). */
-export function allPassed(checks: readonly Check[]): boolean {
-  return checks.every((c) => c.ok !== false);
-}
+/** One image check: the shared check shape with verify's ids. */
+export type ImageCheck = Check<CheckId>;
 
 // ── tag-grammar ─────────────────────────────────────────────────────────────────────────────
 
-export function checkTagGrammar(tag: string | undefined): Check {
+export function checkTagGrammar(tag: string | undefined): ImageCheck {
   if (tag === undefined) return skip('tag-grammar', 'the image is referenced by digest: there is no tag to check');
   const problem = tagProblem(tag);
   if (problem !== undefined) return fail('tag-grammar', problem);
@@ -89,7 +72,7 @@ const STATUS_TEXT: Record<VerdictStatus, string> = {
 };
 
 /** The versioning policy's verdict on `tag` among the repository's `tags`. */
-export function checkSupport(tag: string | undefined, tags: readonly string[]): Check {
+export function checkSupport(tag: string | undefined, tags: readonly string[]): ImageCheck {
   if (tag === undefined) return skip('support', 'the image is referenced by digest: there is no tag to judge');
   if (tagProblem(tag) !== undefined) return skip('support', 'not judged: the tag is not a Kairos tag (see tag-grammar)');
   const v = evaluateTag({ tag, tags });
@@ -124,7 +107,7 @@ function flavorText(flavor: FlavorIdentity): string {
   return flavor.candidates.map((f) => f.name).join(' or ');
 }
 
-export function checkKairosRelease({ tag, files, flavor }: ImageFacts): Check {
+export function checkKairosRelease({ tag, files, flavor }: ImageFacts): ImageCheck {
   const id = 'kairos-release';
   const expected = kairosKeysEra(tag.semver);
   const keys = kairosKeys(files);
@@ -176,7 +159,7 @@ function majorMinor(version: string): [number, number] | undefined {
   return m === null ? undefined : [Number(m[1]), Number(m[2])];
 }
 
-export function checkUpstreamPin({ tag, files, flavor }: ImageFacts): Check {
+export function checkUpstreamPin({ tag, files, flavor }: ImageFacts): ImageCheck {
   const id = 'upstream-pin';
   if (flavor.candidates.length === 0) return skip(id, `flavor unknown: ${flavor.reason ?? 'not determined'}`);
   const name = flavorText(flavor);
@@ -214,7 +197,7 @@ export interface ArchFacts {
   readonly requested?: string | undefined;
 }
 
-export function checkArch({ configArch, tag, flavor, requested }: ArchFacts): Check {
+export function checkArch({ configArch, tag, flavor, requested }: ArchFacts): ImageCheck {
   const id = 'arch';
   const arch = normalizeArch(configArch ?? '');
   if (arch === '') return fail(id, 'the image config names no architecture');
@@ -240,7 +223,7 @@ export function checkArch({ configArch, tag, flavor, requested }: ArchFacts): Ch
 // ── signatures ──────────────────────────────────────────────────────────────────────────────
 
 /** cosign's attachment tags for `digest` (the index digest for a multi-arch image). */
-export function checkSignatures(digest: string, tags: readonly string[]): Check {
+export function checkSignatures(digest: string, tags: readonly string[]): ImageCheck {
   const hex = digest.startsWith('sha256:') && isDigest(digest) ? digest.slice(7) : undefined;
   if (hex === undefined) return { id: 'signatures', ok: 'skipped', message: `cosign names attachments by sha256 digests; ${digest} is not one`, info: true };
   const have = new Set(tags);

@@ -9,9 +9,9 @@
  *                   all three (alpine-ubuntu and alpine-opensuse-leap): then every candidate is kept,
  *                   and what they agree on (pin, arches) is still checked.
  */
-import { pinFor } from '../catalog/resolve.js';
-import { inRange } from '../catalog/versions.js';
-import type { Catalog, Flavor, Pin } from '../catalog/types.js';
+import { pinFor } from '../catalog/kairos/resolve.js';
+import { inRange } from '../version/kairos.js';
+import type { Catalog, Flavor, Pin } from '../catalog/kairos/types.js';
 import { variantOf } from './rules.js';
 import type { ReleaseTag } from './tag.js';
 

@@ -1,4 +1,5 @@
 /** The Kairos tag grammar, ordering and versioning policy: pure, no I/O. */
+export * from './check.js';
 export * from './tag.js';
 export * from './order.js';
 export * from './rules.js';

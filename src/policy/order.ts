@@ -1,39 +1,17 @@
 /**
- * Ordering of Kairos tags, newest first. Versions are compared with `semver`, never as strings.
+ * Ordering of Kairos tags, newest first, built on the version module's comparators (never on
+ * strings): Kairos versions by semver, k3s versions by semver and build number.
  *
  * Semver orders pre-release identifiers that mix letters and digits lexically: `v1.6.0-rc10`
  * sorts *before* (older than) `v1.6.0-rc2`, because "rc10" < "rc2" in ASCII. Only purely numeric
  * identifiers (`rc.10`) compare numerically. We keep semver's rule rather than invent our own;
  * Kairos has not published ten release candidates of one version.
- *
- * semver ignores build metadata, so the k3s build number (`+k3s1` vs `+k3s2`, a rebuild of the
- * same k3s release) is compared here as a number.
  */
-import semver from 'semver';
+import { compareK3s, compareKairos, newestFirst } from '../version/index.js';
 import { parseTag, type KairosTag, type ReleaseTag } from './tag.js';
 
-const K3S_PARTS = /^v?(\d+\.\d+\.\d+)\+k3s(\d+)$/;
-
-/** Semver core of a k3s version, e.g. `1.26.1` from `v1.26.1+k3s1`. */
-export function k3sSemver(k3s: string): string {
-  return K3S_PARTS.exec(k3s)?.[1] ?? k3s;
-}
-
-/** The k3s build number, e.g. 1 from `v1.26.1+k3s1`. */
-export function k3sBuild(k3s: string): number {
-  return Number(K3S_PARTS.exec(k3s)?.[2] ?? 0);
-}
-
-/** `MAJOR.MINOR` of a k3s version, e.g. `1.26`. */
-export function k3sMinor(k3s: string): string {
-  const v = k3sSemver(k3s);
-  return `${semver.major(v)}.${semver.minor(v)}`;
-}
-
-/** Newest first: positive when `a` is older than `b`. */
-export function compareK3s(a: string, b: string): number {
-  return semver.rcompare(k3sSemver(a), k3sSemver(b)) || k3sBuild(b) - k3sBuild(a);
-}
+const newestKairosFirst = newestFirst(compareKairos);
+const newestK3sFirst = newestFirst(compareK3s);
 
 function compareOptional(a: string | undefined, b: string | undefined, cmp: (x: string, y: string) => number): number {
   if (a === b) return 0;
@@ -57,8 +35,8 @@ function ascending(a: string, b: string): number {
  */
 export function compareReleaseTags(a: ReleaseTag, b: ReleaseTag): number {
   return (
-    semver.rcompare(a.semver, b.semver) ||
-    compareOptional(a.k3s, b.k3s, compareK3s) ||
+    newestKairosFirst(a.version, b.version) ||
+    compareOptional(a.k3s, b.k3s, newestK3sFirst) ||
     compareOptional(a.flavorRelease, b.flavorRelease, compareFlavorRelease) ||
     compareOptional(a.variant, b.variant, ascending) ||
     compareOptional(a.arch, b.arch, ascending) ||

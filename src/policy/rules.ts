@@ -21,7 +21,8 @@
  * unsupported-branch, outdated-patch, outdated-k3s, supported.
  */
 import semver from 'semver';
-import { compareK3s, compareParsedTags, k3sMinor } from './order.js';
+import { compareK3s, compareMinors, k3sMinor, minorText } from '../version/index.js';
+import { compareParsedTags } from './order.js';
 import {
   artifactOf,
   classifyTag,
@@ -86,12 +87,11 @@ function lineLabel(tag: ReleaseTag): string {
   return tag.era === 'v1' ? `${variantOf(tag)} images` : `${tag.flavorRelease}-${tag.variant}-${tag.arch}-${tag.model}`;
 }
 
+/** The release branch `MAJOR.MINOR` of a Kairos version in semver form. */
 export function branchOf(version: string): string {
-  return `${semver.major(version)}.${semver.minor(version)}`;
-}
-
-function compareBranch(a: string, b: string): number {
-  return semver.compare(`${a}.0`, `${b}.0`);
+  const branch = minorText(version);
+  if (branch === undefined) throw new TypeError(`not a version: ${version}`);
+  return branch;
 }
 
 function newer(a: string | undefined, b: string): string {
@@ -127,7 +127,7 @@ export function indexTags(tags: readonly string[]): TagIndex {
     line.newestByBranch.set(branch, newer(line.newestByBranch.get(branch), t.semver));
     line.newestRelease = newer(line.newestRelease, t.semver);
     newestByBranch.set(branch, newer(newestByBranch.get(branch), t.semver));
-    if (latestBranch === undefined || compareBranch(branch, latestBranch) > 0) latestBranch = branch;
+    if (latestBranch === undefined || compareMinors(branch, latestBranch) > 0) latestBranch = branch;
   }
   return { all, byLine, newestByBranch, latestBranch, artifacts };
 }
@@ -186,7 +186,7 @@ export function evaluateParsed(tag: KairosTag, index: TagIndex): Verdict {
   }
 
   const branch = branchOf(image.semver);
-  const latest = index.latestBranch === undefined || compareBranch(branch, index.latestBranch) > 0 ? branch : index.latestBranch;
+  const latest = index.latestBranch === undefined || compareMinors(branch, index.latestBranch) > 0 ? branch : index.latestBranch;
   if (branch !== latest) {
     const target = pickTarget(release(line?.newestByBranch.get(latest)), image);
     return verdict(
@@ -212,7 +212,7 @@ export function evaluateParsed(tag: KairosTag, index: TagIndex): Verdict {
   if (image.k3s !== undefined) {
     const minor = k3sMinor(image.k3s);
     const newest = published.filter((t) => t.k3s !== undefined && k3sMinor(t.k3s) === minor)[0];
-    if (newest?.k3s !== undefined && compareK3s(newest.k3s, image.k3s) < 0) {
+    if (newest?.k3s !== undefined && compareK3s(newest.k3s, image.k3s) > 0) {
       return verdict(
         'outdated-k3s',
         `k3s ${image.k3s} is older than ${newest.k3s}, which ${image.version} also publishes for k3s ${minor}`,

@@ -5,6 +5,7 @@
 import { distance } from 'fastest-levenshtein';
 import semver from 'semver';
 import { KairosImgError } from '../errors.js';
+import { k3sSelects, parseK3sSelector } from '../version/k3s.js';
 import { compareParsedTags, compareReleaseTags } from './order.js';
 import { parseTag, type ReleaseTag, type Variant } from './tag.js';
 import { variantOf } from './rules.js';
@@ -26,24 +27,17 @@ export interface NewestReleaseOptions {
 
 type K3sMatcher = (k3s: string | undefined) => boolean;
 
-const K3S_SELECTOR = /^(?:k3s)?v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+]k3s(\d+))?$/;
-
 function k3sMatcher(selector: string | undefined): K3sMatcher {
   if (selector === undefined) return () => true;
   if (selector === 'newest') return (k3s) => k3s !== undefined;
-  const m = K3S_SELECTOR.exec(selector);
-  if (!m || (m[3] === undefined && m[4] !== undefined)) {
+  const want = parseK3sSelector(selector);
+  if (want === undefined) {
     throw new KairosImgError('BAD_K3S_VERSION', `"${selector}" is not a k3s version`, {
       kind: 'usage',
       hint: 'give a k3s version like v1.26.1+k3s1, v1.26.1 or v1.26, or "newest"',
     });
   }
-  const want = m.slice(1).map((x) => (x === undefined ? undefined : Number(x)));
-  return (k3s) => {
-    const have = k3s === undefined ? undefined : /^v(\d+)\.(\d+)\.(\d+)\+k3s(\d+)$/.exec(k3s);
-    if (!have) return false;
-    return want.every((n, i) => n === undefined || n === Number(have[i + 1]));
-  };
+  return (k3s) => k3s !== undefined && k3sSelects(want, k3s);
 }
 
 function matchesLine(tag: ReleaseTag, opts: NewestReleaseOptions): boolean {

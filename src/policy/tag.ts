@@ -20,7 +20,8 @@
  * Naming eras are decided by syntax in `parseTag` (so listings never hide a tag); `tagProblem`
  * is stricter and also flags a naming that contradicts its version's era (for `verify --offline`).
  */
-import semver from 'semver';
+import { compareKairos, isKairosPrerelease, isKairosVersion } from '../version/kairos.js';
+import { formatK3s, k3sTagForm, readK3s } from '../version/k3s.js';
 
 export type Era = 'v1' | 'v2.4.2+';
 export type Variant = 'core' | 'standard';
@@ -78,8 +79,6 @@ const COSIGN_REASON: Record<string, NoiseReason> = {
   sbom: 'sbom',
 };
 const VERSION_START = /(?:^|-)v\d/;
-const PRERELEASE = /^[0-9A-Za-z]+(?:\.[0-9A-Za-z]+)*$/;
-const K3S = /^v(\d+\.\d+\.\d+)[-+]k3s(\d+)$/;
 const LINE = /^([A-Za-z0-9][A-Za-z0-9._-]*?)-(core|standard)-([a-z0-9]+)-([a-z0-9]+(?:-[a-z0-9]+)*)$/;
 /** First Kairos release published with the flavor-release-prefixed naming (design.md §2). */
 const PREFIXED_NAMING_SINCE = '2.4.2';
@@ -134,22 +133,20 @@ function analyze(raw: string): Analysis {
     const end = tail.indexOf('-', 1);
     pre = end < 0 ? tail.slice(1) : tail.slice(1, end);
     tail = end < 0 ? '' : tail.slice(end);
-    if (!PRERELEASE.test(pre)) return problem(`pre-release "${pre}" of "v${numbers}" is not a semver pre-release`);
+    if (!isKairosPrerelease(pre)) return problem(`pre-release "${pre}" of "v${numbers}" is not a semver pre-release`);
   }
   const version = pre === undefined ? numbers : `${numbers}-${pre}`;
-  if (semver.valid(version) === null) {
+  if (!isKairosVersion(`v${version}`)) {
     return problem(`"v${version}" is not a semantic version (no leading zeros in numbers)`);
   }
 
   let k3s: string | undefined;
   if (tail.startsWith('-k3s')) {
     const text = tail.slice(4);
-    const m = K3S.exec(text);
-    if (!m || semver.valid(m[1] ?? '') === null) {
-      return problem(`k3s suffix "k3s${text}" is not a k3s version (k3svMAJOR.MINOR.PATCH-k3sN)`);
-    }
-    if (String(Number(m[2])) !== m[2]) return problem(`k3s build "k3s${m[2]}" has a leading zero`);
-    k3s = `v${m[1]}+k3s${m[2]}`;
+    const read = readK3s(text);
+    if (!read.ok && read.problem === 'leading-zero-build') return problem(`k3s build "k3s${read.build}" has a leading zero`);
+    if (!read.ok) return problem(`k3s suffix "k3s${text}" is not a k3s version (k3svMAJOR.MINOR.PATCH-k3sN)`);
+    k3s = formatK3s(read.version);
     tail = '';
   }
   if (tail !== '') return problem(`unexpected "${tail}" after the version in ${quoted}`);
@@ -202,7 +199,7 @@ export function isReleaseTag(tag: KairosTag): tag is ReleaseTag {
 /** The registry form of a tag (k3s `+` written `-`); noise tags come back as they were. */
 export function formatTag(tag: KairosTag): string {
   if (tag.kind === 'noise') return tag.raw;
-  const k3s = tag.k3s === undefined ? '' : `-k3s${tag.k3s.replace('+', '-')}`;
+  const k3s = tag.k3s === undefined ? '' : `-k3s${k3sTagForm(tag.k3s)}`;
   const version = `v${tag.semver}`;
   if (tag.era === 'v1') return `${version}${k3s}${tag.artifact ? '.img' : ''}`;
   return `${tag.flavorRelease}-${tag.variant}-${tag.arch}-${tag.model}-${version}${k3s}${tag.artifact ? '-img' : ''}`;
@@ -222,10 +219,10 @@ export function tagProblem(tag: string): string | undefined {
   const a = analyze(tag);
   if (!a.ok) return a.problem;
   const t = a.tag;
-  if (t.era === 'v2.4.2+' && semver.lt(t.semver, `${PREFIXED_NAMING_SINCE}-0`)) {
+  if (t.era === 'v2.4.2+' && compareKairos(t.version, `v${PREFIXED_NAMING_SINCE}-0`) < 0) {
     return `"${tag}": flavor-prefixed tags start at v${PREFIXED_NAMING_SINCE}, but ${t.version} is older`;
   }
-  if (t.era === 'v1' && semver.gte(t.semver, PREFIXED_NAMING_SINCE)) {
+  if (t.era === 'v1' && compareKairos(t.version, `v${PREFIXED_NAMING_SINCE}`) >= 0) {
     return `"${tag}": from v${PREFIXED_NAMING_SINCE} Kairos tags start with <flavorRelease>-<variant>-<arch>-<model>-`;
   }
   return undefined;

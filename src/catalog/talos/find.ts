@@ -1,8 +1,8 @@
 /** Looking up what a user names (a Talos version, a platform) in the matrix; usage errors list the choices and the nearest. Pure. */
 import { usageError, type KairosImgError } from '../../errors.js';
-import { nearestName } from '../resolve.js';
+import { nearestName } from '../names.js';
 import { findPlatform, platformKey } from './platforms.js';
-import { minorOf, minorText } from './versions.js';
+import { minorOf, minorText } from '../../version/minor.js';
 import type { TalosMatrix, TalosRelease } from './types.js';
 
 function unknown(code: string, what: string, input: string, names: readonly string[], near: string | undefined): KairosImgError {

@@ -3,11 +3,12 @@
  * for which versions, and the newest release in a tag list. Pure; the registry and the names are
  * data in flavors/talos.yaml, and `--registry` replaces the registry host as it does quay.io's.
  */
-import semver from 'semver';
 import { usageError } from '../../errors.js';
 import { parseReference, rewriteRegistry, type Reference } from '../../reference/reference.js';
-import { nearestName, normalizeArch, type ResolvedImage } from '../resolve.js';
-import { compareMinors, formatMinor, isMinor, minorOf } from './versions.js';
+import { nearestName, normalizeArch } from '../names.js';
+import type { ResolvedImage } from '../os.js';
+import { compareKairos, isKairosRelease, normalizeKairos } from '../../version/kairos.js';
+import { compareMinors, formatMinor, isMinor, minorOf } from '../../version/minor.js';
 import type { TalosImage, TalosMatrix } from './types.js';
 
 export interface TalosImageRequest {
@@ -30,8 +31,8 @@ export function findImage(matrix: TalosMatrix, name: string): TalosImage {
 
 /** `1.3.7` → `v1.3.7`; a release is what a tag names, so a bare minor is not one. */
 export function normalizeTalosRelease(input: string): string {
-  const v = input.startsWith('v') ? input : `v${input}`;
-  if (semver.valid(v.slice(1)) === null) {
+  const v = normalizeKairos(input);
+  if (v === undefined) {
     throw usageError('BAD_VERSION', `"${input}" is not a Talos release`, isMinor(input.replace(/^v/, '')) ? `name a patch release such as v${input.replace(/^v/, '')}.0, or leave --version out to use the newest` : 'Talos releases look like v1.3.7');
   }
   return v;
@@ -85,8 +86,8 @@ export function resolveTalosImage(matrix: TalosMatrix, req: TalosImageRequest): 
  */
 export function newestTalosRelease(matrix: TalosMatrix, image: string, tags: readonly string[], opts: { minor?: string | undefined } = {}): string | undefined {
   const img = findImage(matrix, image);
-  const releases = tags.filter((t) => /^v\d+\.\d+\.\d+$/.test(t) && semver.valid(t.slice(1)) !== null && isPublished(img, t))
+  const releases = tags.filter((t) => isKairosRelease(t) && isPublished(img, t))
     .filter((t) => opts.minor === undefined || formatMinor(minorOf(t) ?? { major: -1, minor: -1 }) === opts.minor);
-  releases.sort((a, b) => semver.rcompare(a.slice(1), b.slice(1)));
+  releases.sort((a, b) => compareKairos(b, a));
   return releases[0];
 }

@@ -1,7 +1,6 @@
 /** Reads and validates flavors/talos.yaml: the I/O edge of the Talos matrix (shared file helpers). */
 import path from 'node:path';
-import { defaultFlavorsDir } from '../load.js';
-import { invalidCatalog, loadCatalogFile, parseYamlDocument } from '../yaml-file.js';
+import { defaultFlavorsDir, invalidCatalog, loadCatalogFile, parseYamlDocument } from '../yaml-file.js';
 import { validateTalosMatrix } from './validate.js';
 import type { TalosMatrix } from './types.js';
 

@@ -4,28 +4,21 @@
  * `--version 1.3`) from the repository's tags. The registry is reached only through `tags`.
  */
 import { KairosImgError, usageError } from '../../errors.js';
-import { formatReference, type Reference } from '../../reference/reference.js';
-import type { ResolvedImage } from '../resolve.js';
+import { formatReference } from '../../reference/reference.js';
+import type { CatalogRequest, Resolution } from '../os.js';
 import { findImage, newestTalosRelease, resolveTalosImage, talosRepository } from './images.js';
-import { isMinor } from './versions.js';
+import { isMinor } from '../../version/minor.js';
 import type { TalosMatrix } from './types.js';
 
-export interface TalosResolveOptions {
+/**
+ * `version`: `v1.3.7` (offline), `1.3` (the newest 1.3.x on the registry), or none (the newest).
+ * The Kairos-only options (`k3s`, `model`, an artifact) are refused with a usage error.
+ */
+export interface TalosResolveOptions extends Omit<CatalogRequest, 'flavor' | 'variant'> {
   image: string;
-  /** `v1.3.7` (offline), `1.3` (the newest 1.3.x on the registry), or none (the newest). */
-  version?: string | undefined;
-  arch?: string | undefined;
-  /** Kairos-only options: refused with a usage error when given. */
-  k3s?: string | undefined;
-  model?: string | undefined;
-  kind?: 'image' | 'artifact' | undefined;
-  registry?: string | undefined;
-  hostArch?: string | undefined;
-  tags?: { listTags(repository: Reference, signal?: AbortSignal): Promise<string[] | undefined> } | undefined;
-  signal?: AbortSignal | undefined;
 }
 
-export async function resolveTalos(matrix: TalosMatrix, opts: TalosResolveOptions): Promise<ResolvedImage & { discovered: boolean }> {
+export async function resolveTalos(matrix: TalosMatrix, opts: TalosResolveOptions): Promise<Resolution> {
   if (opts.k3s !== undefined) throw usageError('UNEXPECTED_K3S', '--k3s applies to Kairos standard images, not to Talos images', 'drop --k3s');
   if (opts.model !== undefined) throw usageError('UNEXPECTED_MODEL', '--model applies to Kairos images, not to Talos images', 'drop --model');
   if (opts.kind === 'artifact') throw usageError('NO_ARTIFACT', 'Talos images have no disk-image artifact', 'drop --artifact; the imager image builds Talos boot media');

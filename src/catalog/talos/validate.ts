@@ -5,7 +5,8 @@
  */
 import semver from 'semver';
 import { Collector, describe, isObj, type Obj } from '../collector.js';
-import { compareDates, compareMinors, isIsoDate, isMinor } from './versions.js';
+import { compareMinors, isMinor } from '../../version/minor.js';
+import { compareDates, isIsoDate } from './dates.js';
 import { platformIndex, platformKey } from './platforms.js';
 import { NAMED_GROUPS, TIERS, type TalosImage, type TalosMatrix, type TalosPlatform, type TalosRelease, type Tier } from './types.js';
 

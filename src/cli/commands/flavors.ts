@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { loadCatalog } from '../../catalog/load.js';
-import { buildMatrix, describePins, describePublished, type Matrix } from '../../catalog/matrix.js';
+import { buildMatrix, describePins, describePublished, loadCatalog, type Matrix } from '../../catalog/index.js';
 import { table, type CommandResult } from '../render.js';
 import type { CommandSpec } from '../command.js';
 

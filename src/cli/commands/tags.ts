@@ -3,13 +3,6 @@ import { listTags, type TagListing } from '../../operations/tags.js';
 import { createClient } from '../../operations/client.js';
 import { parseTarget } from '../target.js';
 import { mirrored } from '../mirror.js';
-import { loadTalosMatrix } from '../../catalog/talos/load.js';
-import { findImage, talosRepository } from '../../catalog/talos/images.js';
-
-async function talosImageRepository(image: string, registry: string | undefined) {
-  const matrix = await loadTalosMatrix();
-  return talosRepository(matrix, findImage(matrix, image), registry);
-}
 import { table, type CommandResult, type Style } from '../render.js';
 import type { CommandSpec } from '../command.js';
 
@@ -42,13 +35,10 @@ export const tagsCommand: CommandSpec = {
           client,
           target: target.kind === 'reference'
             ? { repository: await mirrored(target.reference, ctx.registry, { defaultTag: false }) }
-            : target.os === 'talos'
-              ? { repository: await talosImageRepository(target.variant, ctx.registry) }
-              : { flavor: target.flavor, variant: target.variant, arch: opts.arch, model: opts.model },
+            : { os: target.os, flavor: target.flavor, variant: target.variant, arch: opts.arch, model: opts.model },
           registry: ctx.registry,
           hostArch: ctx.hostArch,
           all: opts.all,
-          verdicts: !(target.kind === 'catalog' && target.os === 'talos'),
           signal: ctx.signal,
         });
         return {

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { loadTalosMatrix } from '../../catalog/talos/load.js';
 import { findReleases } from '../../catalog/talos/find.js';
-import { columnsNewestFirst, matrixMarkdown, matrixTable } from '../../catalog/talos/matrix.js';
-import { renderGrid } from '../../catalog/talos/grid.js';
-import { checkTalos, type TalosCheckReport } from '../../catalog/talos/check.js';
-import { isoDate } from '../../catalog/talos/versions.js';
+import { checkTalos } from '../../catalog/talos/check.js';
+import { renderGrid } from '../render/grid.js';
+import { columnsNewestFirst, matrixMarkdown, matrixTable, talosCheckJson, talosCheckText } from '../render/talos.js';
+import { isoDate } from '../../catalog/talos/dates.js';
 import type { TalosRelease } from '../../catalog/talos/types.js';
 import { usageError } from '../../errors.js';
 import type { CommandResult } from '../render.js';
@@ -81,19 +81,14 @@ export const talosCommand: CommandSpec = {
         '  kairos-img talos check --talos v1.9.0 --from v1.3.7',
         '  kairos-img talos check --talos 1.3 --on 2023-03-16 --json',
       ].join('\n'))
-      .action(run(async (_ctx, _args, opts: { talos?: string; kubernetes?: string; platform?: string; arch?: string; from?: string; on?: string }): Promise<CommandResult<TalosCheckReport>> => {
+      .action(run(async (_ctx, _args, opts: { talos?: string; kubernetes?: string; platform?: string; arch?: string; from?: string; on?: string }): Promise<CommandResult<ReturnType<typeof talosCheckJson>>> => {
         if (opts.talos === undefined) throw usageError('MISSING_OPTION', '--talos is required: which Talos version to check', 'e.g. kairos-img talos check --talos 1.3 --kubernetes 1.26');
         const matrix = await loadTalosMatrix();
-        const data = checkTalos(matrix, { ...opts, talos: opts.talos, on: opts.on ?? isoDate(new Date()) });
+        const report = checkTalos(matrix, { ...opts, talos: opts.talos, on: opts.on ?? isoDate(new Date()) });
         return {
-          data,
-          exitCode: data.supported ? 0 : 3,
-          human: (d, style) => {
-            const width = Math.max(...d.checks.map((c) => c.check.length));
-            const lines = d.checks.map((c) => `${c.ok ? style.ok('✓') : style.bad('✗')} ${c.check.padEnd(width)}  ${c.reason}`);
-            const verdict = d.supported ? style.ok('supported') : style.bad('not supported');
-            return [style.dim(`Talos ${d.talos} (released ${d.released}), on ${d.on}`), ...lines, verdict].join('\n');
-          },
+          data: talosCheckJson(report),
+          exitCode: report.supported ? 0 : 3,
+          human: (_data, style) => talosCheckText(report, style),
         };
       }));
   },

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
-import { loadCatalog } from '../../catalog/load.js';
+import { loadCatalog } from '../../catalog/index.js';
 import type { Check } from '../../policy/image-checks.js';
 import { verify, type VerifyOptions, type VerifyReport } from '../../operations/verify.js';
 import { withProgress } from '../progress/index.js';

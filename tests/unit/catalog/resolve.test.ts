@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { loadCatalog } from '../../../src/catalog/load.js';
-import { resolveImage, tagSearches, nearestName } from '../../../src/catalog/resolve.js';
-import { newestRelease } from '../../../src/catalog/discover.js';
+import { loadCatalog } from '../../../src/catalog/kairos/load.js';
+import { resolveImage, tagSearches } from '../../../src/catalog/kairos/resolve.js';
+import { nearestName } from '../../../src/catalog/names.js';
+import { newestRelease } from '../../../src/catalog/kairos/discover.js';
 import { formatReference, repositoryName } from '../../../src/reference/reference.js';
 import { KairosImgError } from '../../../src/errors.js';
 

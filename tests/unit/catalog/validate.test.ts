@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { parseCatalog, defaultFlavorsDir } from '../../../src/catalog/load.js';
+import { parseCatalog } from '../../../src/catalog/kairos/load.js';
+import { defaultFlavorsDir } from '../../../src/catalog/yaml-file.js';
 import { KairosImgError } from '../../../src/errors.js';
 
 const text = readFileSync(`${defaultFlavorsDir()}/kairos.yaml`, 'utf8');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadCatalog } from '../../../src/catalog/load.js';
+import { loadCatalog } from '../../../src/catalog/kairos/load.js';
 import {
   allPassed,
   checkArch,

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { compareK3s, compareTags, k3sBuild, k3sMinor, k3sSemver, sortTags } from '../../../src/policy/order.js';
+import { compareTags, sortTags } from '../../../src/policy/order.js';
+import { compareK3s, k3sBuild, k3sMinor, k3sSemver, newestFirst } from '../../../src/version/index.js';
+
+// The tag order ranks k3s newest first, derived from the one ascending comparator.
+const newestK3sFirst = newestFirst(compareK3s);
 
 const SIG = `sha256-${'b'.repeat(64)}.sig`;
 
@@ -94,8 +98,8 @@ describe('k3s helpers', () => {
     expect(k3sSemver('v1.26.1+k3s1')).toBe('1.26.1');
     expect(k3sBuild('v1.26.1+k3s12')).toBe(12);
     expect(k3sMinor('v1.26.1+k3s1')).toBe('1.26');
-    expect(compareK3s('v1.26.1+k3s1', 'v1.26.1+k3s2')).toBeGreaterThan(0);
-    expect(compareK3s('v1.27.0+k3s1', 'v1.26.9+k3s3')).toBeLessThan(0);
-    expect(compareK3s('v1.26.1+k3s1', 'v1.26.1+k3s1')).toBe(0);
+    expect(newestK3sFirst('v1.26.1+k3s1', 'v1.26.1+k3s2')).toBeGreaterThan(0);
+    expect(newestK3sFirst('v1.27.0+k3s1', 'v1.26.9+k3s3')).toBeLessThan(0);
+    expect(newestK3sFirst('v1.26.1+k3s1', 'v1.26.1+k3s1')).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { defaultFlavorsDir } from '../../../src/catalog/load.js';
+import { defaultFlavorsDir } from '../../../src/catalog/yaml-file.js';
 import { parseTalosMatrix } from '../../../src/catalog/talos/load.js';
 import { findRelease } from '../../../src/catalog/talos/find.js';
 import { checkArch, checkKubernetes, checkPlatform, checkSupport, checkTalos, checkUpgrade, intermediateMinors, type TalosCheckRequest } from '../../../src/catalog/talos/check.js';
@@ -36,16 +36,16 @@ describe('Kubernetes range, both ends of every version', () => {
       expect(checkKubernetes(matrix, r, `v${max}.9`).ok).toBe(true);
       const below = checkKubernetes(matrix, r, minorPlus(min, -1));
       expect(below.ok).toBe(false);
-      expect(below.reason).toContain(`older than ${min}`);
+      expect(below.message).toContain(`older than ${min}`);
       const above = checkKubernetes(matrix, r, `${minorPlus(max, 1)}.0`);
       expect(above.ok).toBe(false);
-      expect(above.reason).toContain(`newer than ${max}`);
+      expect(above.message).toContain(`newer than ${max}`);
     });
   }
   it('says which Talos versions support a Kubernetes version out of range', () => {
-    expect(checkKubernetes(matrix, at('1.3'), '1.27').reason).toContain('Talos 1.4–1.9 support it');
-    expect(checkKubernetes(matrix, at('1.5'), '1.24').reason).toContain('Talos 1.2–1.3, 1.6 support it');
-    expect(checkKubernetes(matrix, at('1.3'), '1.22').reason).toContain('no Talos version in the matrix supports it');
+    expect(checkKubernetes(matrix, at('1.3'), '1.27').message).toContain('Talos 1.4–1.9 support it');
+    expect(checkKubernetes(matrix, at('1.5'), '1.24').message).toContain('Talos 1.2–1.3, 1.6 support it');
+    expect(checkKubernetes(matrix, at('1.3'), '1.22').message).toContain('no Talos version in the matrix supports it');
   });
   it('refuses what is not a version', () => {
     expect(usage(() => checkKubernetes(matrix, at('1.3'), 'latest')).code).toBe('BAD_KUBERNETES_VERSION');
@@ -63,17 +63,17 @@ describe('upgrade minimums', () => {
     it(`${to} upgrades from ${min} and refuses ${below}`, () => {
       const ok = checkUpgrade(matrix, at(to), `v${min}.0`);
       expect(ok.ok).toBe(true);
-      expect(ok.reason).toContain(`upgrades from ${min} or later`);
+      expect(ok.message).toContain(`upgrades from ${min} or later`);
       const refused = checkUpgrade(matrix, at(to), `${below}.9`);
       expect(refused.ok).toBe(false);
-      expect(refused.reason).toContain(`refuses upgrades from ${below}.9: it needs ${min} or later`);
+      expect(refused.message).toContain(`refuses upgrades from ${below}.9: it needs ${min} or later`);
     });
   }
   it('lists the intermediate minors (latest patch of each)', () => {
     const r = checkUpgrade(matrix, at('1.10'), 'v1.8.3');
     expect(r.ok).toBe(true);
     expect(r.path).toEqual(['1.9']);
-    expect(r.reason).toContain('recommended through the latest patch of 1.9.x, then 1.10');
+    expect(r.message).toContain('recommended through the latest patch of 1.9.x, then 1.10');
     expect(checkUpgrade(matrix, at('1.6'), '1.3.7').path).toEqual(['1.4', '1.5']);
     expect(intermediateMinors(matrix, '1.3', '1.13')).toEqual(['1.4', '1.5', '1.6', '1.7', '1.8', '1.9', '1.10', '1.11', '1.12']);
     expect(checkUpgrade(matrix, at('1.4'), '1.3').path).toEqual([]);
@@ -82,13 +82,13 @@ describe('upgrade minimums', () => {
     const r = checkUpgrade(matrix, at('1.9'), '1.3.7');
     expect(r.ok).toBe(false);
     expect(r.path).toEqual(['1.4', '1.5', '1.6', '1.7', '1.8']);
-    expect(r.reason).toContain('1.4.x → 1.5.x → 1.6.x → 1.7.x → 1.8.x');
+    expect(r.message).toContain('1.4.x → 1.5.x → 1.6.x → 1.7.x → 1.8.x');
   });
   it('treats the same minor as a patch upgrade and a newer one as a downgrade', () => {
     expect(checkUpgrade(matrix, at('1.3'), 'v1.3.2').ok).toBe(true);
     const down = checkUpgrade(matrix, at('1.3'), '1.4.0');
     expect(down.ok).toBe(false);
-    expect(down.reason).toContain('downgrade');
+    expect(down.message).toContain('downgrade');
   });
   it('refuses what is not a version', () => {
     expect(usage(() => checkUpgrade(matrix, at('1.3'), 'old')).code).toBe('BAD_VERSION');
@@ -106,19 +106,19 @@ describe('community support on a date (end date inclusive)', () => {
       expect(checkSupport(at(v), before).ok).toBe(true);
       const of = checkSupport(at(v), end);
       expect(of.ok).toBe(true);
-      expect(of.reason).toContain('ends today');
+      expect(of.message).toContain('ends today');
       const after = checkSupport(at(v), next(end));
       expect(after.ok).toBe(false);
-      expect(after.reason).toContain(`has ended, with the ${at(v).communitySupportEnds.release} release`);
+      expect(after.message).toContain(`has ended, with the ${at(v).communitySupportEnds.release} release`);
     });
   }
   it('says TBD where the matrix does, and enterprise support after the end', () => {
-    expect(checkSupport(at('1.3'), '2023-01-01').reason).toContain('2023-03-15, TBD in the matrix');
-    expect(checkSupport(at('1.3'), '2023-03-16').reason).toContain('enterprise support: offered by Sidero Labs Inc.');
+    expect(checkSupport(at('1.3'), '2023-01-01').message).toContain('2023-03-15, TBD in the matrix');
+    expect(checkSupport(at('1.3'), '2023-03-16').message).toContain('enterprise support: offered by Sidero Labs Inc.');
   });
   it('is not supported before the release date', () => {
     expect(checkSupport(at('1.13'), '2026-04-26').ok).toBe(false);
-    expect(checkSupport(at('1.13'), '2026-04-26').reason).toContain('not released yet');
+    expect(checkSupport(at('1.13'), '2026-04-26').message).toContain('not released yet');
     expect(checkSupport(at('1.13'), '2026-04-27').ok).toBe(true);
   });
   it('refuses a date that does not exist', () => {
@@ -146,12 +146,12 @@ describe('platforms and tiers', () => {
       const r = checkPlatform(matrix, at(v), p);
       expect(r.ok, `${v} ${p}`).toBe(true);
       expect(r.tier, `${v} ${p}`).toBe(t);
-      expect(r.reason).toContain(`Tier ${t}`);
+      expect(r.message).toContain(`Tier ${t}`);
     }
     const docker = checkPlatform(matrix, at('1.3'), 'docker');
     expect(docker.ok).toBe(true);
     expect(docker.tier).toBeNull();
-    expect(docker.reason).toContain('local platform, no tier given');
+    expect(docker.message).toContain('local platform, no tier given');
   });
   it('moves Azure to Tier 1 in 1.8 and 1.9, and back to Tier 2 in 1.10', () => {
     expect(checkPlatform(matrix, at('1.7'), 'azure').tier).toBe('2');
@@ -167,7 +167,7 @@ describe('platforms and tiers', () => {
     for (const [v, p, from] of cases) {
       const r = checkPlatform(matrix, at(v), p);
       expect(r.ok, `${v} ${p}`).toBe(false);
-      expect(r.reason).toContain(`listed from ${from}`);
+      expect(r.message).toContain(`listed from ${from}`);
       expect(checkPlatform(matrix, at(from), p).ok, `${from} ${p}`).toBe(true);
     }
   });
@@ -186,7 +186,7 @@ describe('arch', () => {
     expect(checkArch(at('1.3'), 'aarch64').ok).toBe(true);
     const r = checkArch(at('1.3'), 'riscv64');
     expect(r.ok).toBe(false);
-    expect(r.reason).toContain('amd64, arm64');
+    expect(r.message).toContain('amd64, arm64');
   });
 });
 
@@ -196,12 +196,12 @@ describe('checkTalos', () => {
     const r = checkTalos(matrix, { ...base, kubernetes: '1.26.1', platform: 'digitalocean', arch: 'arm64', from: '1.2.9' });
     expect(r.talos).toBe('1.3');
     expect(r.supported).toBe(true);
-    expect(r.checks.map((c) => c.check)).toEqual(['kubernetes', 'platform', 'arch', 'upgrade', 'support']);
+    expect(r.checks.map((c) => c.id)).toEqual(['kubernetes', 'platform', 'arch', 'upgrade', 'support']);
   });
   it('is not supported when one fails', () => {
     const r = checkTalos(matrix, { ...base, kubernetes: '1.27', on: '2023-03-16' });
     expect(r.supported).toBe(false);
-    expect(r.checks.filter((c) => !c.ok).map((c) => c.check)).toEqual(['kubernetes', 'support']);
+    expect(r.checks.filter((c) => !c.ok).map((c) => c.id)).toEqual(['kubernetes', 'support']);
   });
   it('answers an unknown version with the list and the nearest', () => {
     const e = usage(() => checkTalos(matrix, { ...base, talos: '1.14' }));

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { defaultFlavorsDir } from '../../../src/catalog/load.js';
+import { defaultFlavorsDir } from '../../../src/catalog/yaml-file.js';
 import { parseTalosMatrix } from '../../../src/catalog/talos/load.js';
 import { newestTalosRelease, resolveTalosImage } from '../../../src/catalog/talos/images.js';
 import { formatReference } from '../../../src/reference/reference.js';
@@ -33,6 +33,7 @@ describe('Talos image names', () => {
   it('answers unknown images and bad versions as usage errors', () => {
     expect(code(() => ref('instaler', 'v1.3.7'))).toBe('UNKNOWN_TALOS_IMAGE');
     expect(code(() => ref('installer', '1.3'))).toBe('BAD_VERSION');
+    expect(code(() => ref('installer', 'vv1.3.7'))).toBe('BAD_VERSION');
     expect(code(() => resolveTalosImage(matrix, { image: 'installer', version: 'v1.3.7', arch: 'riscv64' }))).toBe('UNSUPPORTED_ARCH');
   });
   it('resolves like a catalog image (flavor talos, variant the image, arch)', () => {

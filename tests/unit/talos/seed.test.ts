@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { defaultFlavorsDir } from '../../../src/catalog/load.js';
+import { defaultFlavorsDir } from '../../../src/catalog/yaml-file.js';
 import { parseTalosMatrix } from '../../../src/catalog/talos/load.js';
 import { findReleases } from '../../../src/catalog/talos/find.js';
-import { columnsNewestFirst, matrixMarkdown, matrixTable } from '../../../src/catalog/talos/matrix.js';
-import { renderGrid, wrapCell } from '../../../src/catalog/talos/grid.js';
+import { columnsNewestFirst, matrixMarkdown, matrixTable } from '../../../src/cli/render/talos.js';
+import { renderGrid, wrapCell } from '../../../src/cli/render/grid.js';
 
 const matrix = parseTalosMatrix(readFileSync(`${defaultFlavorsDir()}/talos.yaml`, 'utf8'), 'flavors/talos.yaml');
 // A verbatim copy of the seed document (shared/seeds/talos-support-matrix.md).

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { defaultFlavorsDir } from '../../../src/catalog/load.js';
+import { defaultFlavorsDir } from '../../../src/catalog/yaml-file.js';
 import { parseTalosMatrix } from '../../../src/catalog/talos/load.js';
 import { KairosImgError } from '../../../src/errors.js';
 

@@ -1,14 +1,8 @@
-/** Reads and validates catalog files (flavors/<os>.yaml): the I/O edge of the catalog. */
-import { fileURLToPath } from 'node:url';
+/** Reads and validates the Kairos catalog file (flavors/kairos.yaml): the I/O edge of the Kairos catalog. */
 import path from 'node:path';
 import { validateCatalog } from './validate.js';
-import { invalidCatalog, loadCatalogFile, parseYamlDocument } from './yaml-file.js';
+import { defaultFlavorsDir, invalidCatalog, loadCatalogFile, parseYamlDocument } from '../yaml-file.js';
 import type { Catalog } from './types.js';
-
-/** The `flavors/` folder shipped with the package (dist/catalog → ../../flavors, src/catalog likewise). */
-export function defaultFlavorsDir(): string {
-  return fileURLToPath(new URL('../../flavors/', import.meta.url));
-}
 
 /** Parses and validates catalog text; `source` names the file in errors. */
 export function parseCatalog(text: string, source: string): Catalog {

@@ -1,13 +1,10 @@
-/** The validated shape of a catalog file (flavors/<os>.yaml). */
+/** The validated shape of the Kairos catalog file (flavors/kairos.yaml). */
+import type { VersionRange } from '../../version/kairos.js';
+import type { UpstreamPin } from '../os.js';
+
+export type { VersionRange };
 
 export type Variant = string;
-
-export interface VersionRange {
-  /** Inclusive lower bound (a Kairos version such as `v1.2.0`), or none. */
-  readonly from?: string | undefined;
-  /** Exclusive upper bound, or none. */
-  readonly until?: string | undefined;
-}
 
 export interface RefTemplate {
   readonly repository: string;
@@ -28,7 +25,7 @@ export interface Existence extends VersionRange {
   readonly replacedBy?: readonly string[] | undefined;
 }
 
-export interface Pin extends VersionRange {
+export interface Pin extends VersionRange, UpstreamPin {
   /** Upstream OS id as its os-release ID says (`ubuntu`, `opensuse-leap`, `alpine`). */
   readonly os: string;
   /** Upstream release the flavor is pinned to; null when it tracks upstream. */

@@ -2,9 +2,23 @@
  * Lays a matrix (row labels × version columns) out for a terminal of a given width: long cells
  * wrap at list separators, and when the columns do not fit side by side they are shown in
  * successive blocks, each repeating the row labels. Pure: the width and the styling are inputs.
- * (A generic grid; could move next to `table` in src/cli/render.ts if other commands need it.)
+ * Hand-written: `table` in src/cli/render.ts pads columns but neither wraps cells nor splits
+ * columns into blocks, and table libraries wrap at spaces only and cannot repeat the label column.
  */
-import type { MatrixTable } from './matrix.js';
+
+export interface MatrixRow {
+  /** Row label (`Release Date`, `- cloud`, `**Platforms**`). */
+  label: string;
+  /** A section heading has empty cells. */
+  section: boolean;
+  /** One cell per column, in column order. */
+  cells: string[];
+}
+
+export interface MatrixTable {
+  header: { label: string; cells: string[] };
+  rows: MatrixRow[];
+}
 
 export interface GridOptions {
   /** Terminal width in characters. */

@@ -1,8 +1,8 @@
 /** The support matrix (flavor × variant → repository, arches, pins) as the `flavors` command shows it. Pure. */
-import { parseReference, repositoryName, rewriteRegistry } from '../reference/reference.js';
+import { parseReference, repositoryName, rewriteRegistry } from '../../reference/reference.js';
 import { expandTemplate } from './template.js';
 import { eraFor, normalizeVersion } from './resolve.js';
-import { describeRange, inRange } from './versions.js';
+import { describeRange, inRange } from '../../version/kairos.js';
 import type { Catalog, Era, Pin } from './types.js';
 
 export interface MatrixRow {

@@ -1,4 +1,6 @@
 /** Reference templates of the catalog: `{flavor}`-style placeholders, expanded and matched. Pure. */
+import { KAIROS_VERSION_PATTERN } from '../../version/kairos.js';
+import { K3S_PATTERN } from '../../version/k3s.js';
 
 export const TEMPLATE_PLACEHOLDERS = ['flavor', 'family', 'variant', 'version', 'k3s', 'arch', 'model', 'flavorRelease', 'tag'] as const;
 export type Placeholder = (typeof TEMPLATE_PLACEHOLDERS)[number];
@@ -24,23 +26,19 @@ export function expandTemplate(template: string, values: TemplateValues): { text
   return missing.length > 0 ? { missing } : { text };
 }
 
-// What a free placeholder may match inside a tag. Versions are Kairos versions (semver with a
-// leading v); k3s is written `v1.26.1-k3s1` in tags.
-const FREE: Partial<Record<Placeholder, string>> = {
-  version: 'v\\d+\\.\\d+\\.\\d+(?:-[0-9A-Za-z]+(?:\\.[0-9A-Za-z]+)*)?',
-  k3s: 'v\\d+\\.\\d+\\.\\d+-k3s\\d+',
-};
+// What a free placeholder may match inside a tag: the version module's grammars.
+const FREE: Partial<Record<Placeholder, string>> = { version: KAIROS_VERSION_PATTERN, k3s: K3S_PATTERN };
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /**
- * Builds a matcher for tags of a template where the given values are fixed and `version`/`k3s`
- * are free: `{version}-k3s{k3s}` matches `v1.5.1-k3sv1.26.1-k3s1` → {version: v1.5.1, k3s: v1.26.1-k3s1}.
+ * Whether a tag has the shape of a template where the given values are fixed and the others are
+ * free: `{version}-k3s{k3s}` fits `v1.5.1-k3sv1.26.1-k3s1`. It tells which repository, flavor and
+ * line a tag belongs to; what the versions in it are, the policy's tag grammar reads (`parseTag`).
  */
-export function tagMatcher(template: string, fixed: TemplateValues): (tag: string) => { version?: string; k3s?: string } | undefined {
-  const groups: Placeholder[] = [];
+export function tagShape(template: string, fixed: TemplateValues): (tag: string) => boolean {
   let source = '';
   let last = 0;
   for (const m of template.matchAll(PLACEHOLDER)) {
@@ -48,22 +46,9 @@ export function tagMatcher(template: string, fixed: TemplateValues): (tag: strin
     source += escapeRegex(template.slice(last, m.index));
     last = (m.index ?? 0) + m[0].length;
     const value = fixed[name];
-    if (value !== undefined) source += escapeRegex(value);
-    else if (FREE[name] !== undefined) {
-      source += `(${FREE[name]})`;
-      groups.push(name);
-    } else source += '([0-9A-Za-z._-]+)', groups.push(name);
+    source += value !== undefined ? escapeRegex(value) : `(?:${FREE[name] ?? '[0-9A-Za-z._-]+'})`;
   }
   source += escapeRegex(template.slice(last));
   const re = new RegExp(`^${source}$`);
-  return (tag) => {
-    const m = re.exec(tag);
-    if (m === null) return undefined;
-    const out: { version?: string; k3s?: string } = {};
-    groups.forEach((g, i) => {
-      const v = m[i + 1];
-      if (v !== undefined && (g === 'version' || g === 'k3s')) out[g] = v;
-    });
-    return out;
-  };
+  return (tag) => re.test(tag);
 }

@@ -1,26 +1,19 @@
 /**
- * The Talos support matrix as the seed's table: its rows, one column per version (newest first),
- * each cell the text the seed writes. Pure. Cells come in two forms: plain text for a terminal and
- * Markdown (links as the seed writes them) for documents.
+ * How `talos` shows the catalog's Talos data: the support matrix as the seed's table (its rows,
+ * one column per version, newest first, each cell the text the seed writes) for a terminal (the
+ * grid) or as Markdown with the seed's links, and `talos check` results (lines like `verify`'s;
+ * JSON with the keys `talos check` has always written). Pure.
  */
-import { compareMinors, minorsBetween } from './versions.js';
-import { TIERS, type TalosRelease } from './types.js';
+import type { TalosCheckReport } from '../../catalog/talos/check.js';
+import { TIERS, type TalosRelease } from '../../catalog/talos/types.js';
+import { compareMinors, minorsBetween, newestFirst } from '../../version/index.js';
+import type { Style } from '../render.js';
+import { checkLines } from './checks.js';
+import type { MatrixRow, MatrixTable } from './grid.js';
+
+export type { MatrixRow, MatrixTable } from './grid.js';
 
 export type CellFormat = 'text' | 'markdown';
-
-export interface MatrixRow {
-  /** Row label as the seed writes it (`Release Date`, `- cloud`, `**Platforms**`). */
-  label: string;
-  /** A section heading has empty cells. */
-  section: boolean;
-  /** One cell per column, in column order. */
-  cells: string[];
-}
-
-export interface MatrixTable {
-  header: { label: string; cells: string[] };
-  rows: MatrixRow[];
-}
 
 interface Link {
   text: string;
@@ -34,7 +27,8 @@ function link(l: Link, format: CellFormat): string {
 
 /** Newest first, as the seed's columns. */
 export function columnsNewestFirst(releases: readonly TalosRelease[]): TalosRelease[] {
-  return [...releases].sort((a, b) => compareMinors(b.version, a.version));
+  const newest = newestFirst(compareMinors);
+  return [...releases].sort((a, b) => newest(a.version, b.version));
 }
 
 type RowSpec = { label: Link; cell?: (r: TalosRelease, f: CellFormat) => string; section?: boolean };
@@ -90,4 +84,28 @@ export function matrixMarkdown(table: MatrixTable): string {
     line([table.header.label, ...table.header.cells].map(() => '---')),
     ...table.rows.map((r) => line([r.label, ...r.cells])),
   ].join('\n');
+}
+
+/** `talos check` for a person: the date line, one ✓/✗ line per check, the verdict. */
+export function talosCheckText(report: TalosCheckReport, style: Style): string {
+  const verdict = report.supported ? style.ok('supported') : style.bad('not supported');
+  return [style.dim(`Talos ${report.talos} (released ${report.released}), on ${report.on}`), ...checkLines(report.checks, style), verdict].join('\n');
+}
+
+/** A check as `talos check --json` writes it. */
+export interface TalosCheckJson {
+  check: string;
+  ok: boolean;
+  reason: string;
+  platform?: string;
+  tier?: string | null;
+  path?: string[];
+}
+
+/** `talos check --json`: the report with each check under the keys the command has always written (`check`, `ok`, `reason`, …). */
+export function talosCheckJson(report: TalosCheckReport): Omit<TalosCheckReport, 'checks'> & { checks: TalosCheckJson[] } {
+  return {
+    ...report,
+    checks: report.checks.map(({ id, ok, message, ...found }) => ({ check: id, ok, ...found, reason: message })),
+  };
 }

@@ -2,11 +2,13 @@
  * Picks a release from registry tag lists when the user gives no version (or no k3s version):
  * the newest release that is not a pre-release, not an artifact and not noise, in the newest
  * naming era that has any. Pure: the caller lists the repositories that `tagSearches` names.
+ * Which tags are this flavor's, the catalog's templates say; what a tag's versions are and how
+ * tags order, the policy's tag grammar (`parseTag`, `compareReleaseTags`).
  */
-import { repositoryName, type Reference } from '../reference/reference.js';
-import { compareK3s, compareVersions, kairosSemver } from './versions.js';
+import { repositoryName, type Reference } from '../../reference/reference.js';
+import { compareReleaseTags } from '../../policy/order.js';
+import type { ReleaseTag } from '../../policy/tag.js';
 import type { TagSearch } from './resolve.js';
-import semver from 'semver';
 
 export interface DiscoveredTag {
   repository: Reference;
@@ -14,6 +16,8 @@ export interface DiscoveredTag {
   version: string;
   k3s?: string | undefined;
   era: string;
+  /** The tag as the policy's grammar reads it. */
+  parsed: ReleaseTag;
 }
 
 export interface DiscoverOptions {
@@ -30,27 +34,21 @@ export function discoverTags(searches: readonly TagSearch[], lists: TagLists, op
   const out: DiscoveredTag[] = [];
   for (const s of searches) {
     for (const tag of lists.get(repositoryName(s.repository)) ?? []) {
-      const m = s.match(tag);
-      if (m === undefined) continue;
-      if (opts.version !== undefined && m.version !== opts.version) continue;
-      if (opts.k3s !== undefined && m.k3s !== opts.k3s) continue;
-      out.push({ repository: s.repository, tag, version: m.version, k3s: m.k3s, era: s.era.name });
+      const t = s.match(tag);
+      if (t === undefined) continue;
+      if (opts.version !== undefined && t.version !== opts.version) continue;
+      if (opts.k3s !== undefined && t.k3s !== opts.k3s) continue;
+      out.push({ repository: s.repository, tag, version: t.version, k3s: t.k3s, era: s.era.name, parsed: t });
     }
   }
   return out;
 }
 
 export function newestRelease(searches: readonly TagSearch[], lists: TagLists, opts: DiscoverOptions = {}): DiscoveredTag | undefined {
-  const candidates = discoverTags(searches, lists, opts).filter((t) => {
-    if (opts.version !== undefined) return true;
-    const sv = kairosSemver(t.version);
-    return sv !== undefined && semver.prerelease(sv) === null;
-  });
-  candidates.sort((a, b) => {
-    const byVersion = compareVersions(b.version, a.version);
-    if (byVersion !== 0) return byVersion;
-    if (a.k3s !== undefined && b.k3s !== undefined) return compareK3s(b.k3s, a.k3s);
-    return 0;
-  });
-  return candidates[0];
+  let best: DiscoveredTag | undefined;
+  for (const t of discoverTags(searches, lists, opts)) {
+    if (opts.version === undefined && t.parsed.kind !== 'release') continue;
+    if (best === undefined || compareReleaseTags(t.parsed, best.parsed) < 0) best = t;
+  }
+  return best;
 }

@@ -2,14 +2,15 @@
  * flavor × variant × version × arch × model (× k3s) → image or artifact reference, by the
  * catalog's data alone. Pure: no registry, no file system.
  */
-import { closest } from 'fastest-levenshtein';
-import { KairosImgError, usageError } from '../errors.js';
-import { parseReference, rewriteRegistry, type Reference } from '../reference/reference.js';
-import { expandTemplate, tagMatcher, type TemplateValues } from './template.js';
-import { describeRange, inRange, isKairosVersion, k3sTagForm, normalizeK3s } from './versions.js';
+import { KairosImgError, usageError } from '../../errors.js';
+import { parseReference, rewriteRegistry, type Reference } from '../../reference/reference.js';
+import { nearestName, normalizeArch } from '../names.js';
+import { expandTemplate, tagShape, type TemplateValues } from './template.js';
+import { parseTag, type ReleaseTag } from '../../policy/tag.js';
+import { describeRange, inRange, normalizeKairos } from '../../version/kairos.js';
+import { k3sTagForm, normalizeK3s } from '../../version/k3s.js';
+import type { ImageKind, ResolvedImage } from '../os.js';
 import type { Catalog, Era, Flavor, Pin, RefTemplate, VariantInfo } from './types.js';
-
-export type ImageKind = 'image' | 'artifact';
 
 export interface ImageRequest {
   flavor: string;
@@ -27,44 +28,9 @@ export interface ImageRequest {
   hostArch?: string | undefined;
 }
 
-export interface ResolvedImage {
-  reference: Reference;
-  /** The reference of the OS image this artifact belongs to (same as reference for images). */
-  image: Reference;
-  kind: ImageKind;
-  era: string;
-  flavor: string;
-  variant: string;
-  version: string;
-  arch: string;
-  model: string;
-  k3s?: string | undefined;
+/** A Kairos image: the pin is the catalog's, with its range and flavor release. */
+export interface ResolvedKairosImage extends ResolvedImage {
   pin?: Pin | undefined;
-}
-
-/** "did you mean …?" for a name among candidates, when one is close enough to be a typo or a prefix. */
-export function nearestName(input: string, names: readonly string[]): string | undefined {
-  if (names.length === 0) return undefined;
-  const extending = names.filter((n) => n.startsWith(input));
-  if (extending.length === 1) return extending[0];
-  const prefixed = names.filter((n) => input.startsWith(n));
-  const best = closest(input, [...names]);
-  const distance = levenshteinLimit(input, best);
-  return distance <= Math.max(2, Math.floor(best.length / 3)) ? best : prefixed[0];
-}
-
-function levenshteinLimit(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0] ?? 0;
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j] ?? 0;
-      dp[j] = Math.min((dp[j] ?? 0) + 1, (dp[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length] ?? 0;
 }
 
 function unknownName(what: string, input: string, names: readonly string[], code: string): KairosImgError {
@@ -83,12 +49,6 @@ export function findVariant(catalog: Catalog, name: string): VariantInfo {
   const v = catalog.variants.find((x) => x.name === name);
   if (v === undefined) throw unknownName('variant', name, catalog.variants.map((x) => x.name), 'UNKNOWN_VARIANT');
   return v;
-}
-
-const ARCH_ALIASES: Record<string, string> = { x86_64: 'amd64', x64: 'amd64', aarch64: 'arm64', armv8: 'arm64' };
-
-export function normalizeArch(arch: string): string {
-  return ARCH_ALIASES[arch] ?? arch;
 }
 
 /** The arch to use: the requested one (checked), else the host's when the flavor ships it, else the flavor's first. */
@@ -115,10 +75,8 @@ export function chooseModel(flavor: Flavor, requested: string | undefined): stri
 
 /** `1.5.1` → `v1.5.1`; anything that is not a Kairos version is a usage error. */
 export function normalizeVersion(input: string): string {
-  const v = /^\d/.test(input) ? `v${input}` : input;
-  if (!isKairosVersion(v)) {
-    throw usageError('BAD_VERSION', `"${input}" is not a Kairos version`, 'versions look like v1.5.1, v2.4.3 or v1.6.0-rc1');
-  }
+  const v = normalizeKairos(input);
+  if (v === undefined) throw usageError('BAD_VERSION', `"${input}" is not a Kairos version`, 'versions look like v1.5.1, v2.4.3 or v1.6.0-rc1');
   return v;
 }
 
@@ -206,7 +164,7 @@ function expandOrExplain(template: string, values: TemplateValues, ctx: { flavor
   throw usageError('MISSING_INPUT', `cannot name the ${ctx.flavor} ${ctx.variant} image at ${ctx.version}: ${what.join(', ')} is needed`, hint);
 }
 
-export function resolveImage(catalog: Catalog, req: ImageRequest): ResolvedImage {
+export function resolveImage(catalog: Catalog, req: ImageRequest): ResolvedKairosImage {
   const c = choose(catalog, req);
   const version = normalizeVersion(req.version);
   const era = eraFor(catalog, version);
@@ -239,8 +197,8 @@ export function resolveImage(catalog: Catalog, req: ImageRequest): ResolvedImage
 export interface TagSearch {
   era: Era;
   repository: Reference;
-  /** Accepts this flavor's tags of the era's naming that are releases of it (range, pin and existence checked). */
-  match: (tag: string) => { version: string; k3s?: string | undefined } | undefined;
+  /** This flavor's OS-image tags of the era's naming that are releases of it (range, pin and existence checked), parsed. */
+  match: (tag: string) => ReleaseTag | undefined;
   /** Accepts tags shaped like this flavor's, whatever the version (for listings). */
   matchShape: (tag: string) => boolean;
 }
@@ -248,7 +206,7 @@ export interface TagSearch {
 /**
  * Where to look for releases of a flavor when no version is given: one search per era, newest era
  * first. The caller lists each repository, keeps the tags the matcher accepts that fall in the
- * era's range, and takes the newest (see `newestMatch`).
+ * era's range, and takes the newest (see `newestRelease` in discover.ts).
  */
 export function tagSearches(catalog: Catalog, req: Omit<ImageRequest, 'version'>): TagSearch[] {
   const c = choose(catalog, req);
@@ -268,21 +226,22 @@ export function tagSearches(catalog: Catalog, req: Omit<ImageRequest, 'version'>
       const key = `${repo.text}|${tagTpl}|${pin?.flavorRelease ?? ''}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      const matcher = tagMatcher(tagTpl, tagFixed);
+      const shape = tagShape(tagTpl, tagFixed);
       const repository = rewriteRegistry(parseReference(`${catalog.registry}/${catalog.namespace}/${repo.text}`), catalog.registry, req.registry);
       const flavor = c.flavor;
       const variant = c.variant.name;
       out.push({
         era,
         repository,
-        matchShape: (tag) => matcher(tag)?.version !== undefined,
+        matchShape: shape,
         match: (tag) => {
-          const m = matcher(tag);
-          if (m?.version === undefined || !isKairosVersion(m.version)) return undefined;
-          if (!inRange(m.version, era)) return undefined;
-          if (pin !== undefined && !inRange(m.version, pin)) return undefined;
-          if (!flavor.exists.some((x) => (x.variants === undefined || x.variants.includes(variant)) && inRange(m.version ?? '', x))) return undefined;
-          return { version: m.version, k3s: m.k3s === undefined ? undefined : normalizeK3s(m.k3s) };
+          if (!shape(tag)) return undefined;
+          const t = parseTag(tag);
+          if (t.kind === 'noise' || t.artifact) return undefined;
+          if (!inRange(t.version, era)) return undefined;
+          if (pin !== undefined && !inRange(t.version, pin)) return undefined;
+          if (!flavor.exists.some((x) => (x.variants === undefined || x.variants.includes(variant)) && inRange(t.version, x))) return undefined;
+          return t;
         },
       });
     }

@@ -1,7 +1,8 @@
 /**
- * Talos and Kubernetes version arithmetic at the granularity the matrix uses: minors (`1.10`),
- * releases (`v1.3.7`) and calendar dates (`2023-03-15`). Pure. Minors are compared as number pairs;
- * semver needs three parts and would order `1.10` by string elsewhere.
+ * Minor versions (`1.10`): Talos and Kubernetes minors, Kairos release branches, k3s minors.
+ * Loosely written versions (`v1.3`, `1.3.7`, `v1.10.0-beta.0`, `1.26.3+k3s1`) give their minor. Pure.
+ * Hand-written: minors are compared as number pairs, and semver needs three parts (it would
+ * reject `1.10`, and comparing `1.10` as text puts it before `1.9`).
  */
 
 export interface Minor {
@@ -34,6 +35,7 @@ export function minorText(input: string): string | undefined {
   return m === undefined ? undefined : formatMinor(m);
 }
 
+/** The one order of minors, oldest first. Newest first is `(a, b) => compareMinors(b, a)`. */
 export function compareMinors(a: string | Minor, b: string | Minor): number {
   const pa = typeof a === 'string' ? mustMinor(a) : a;
   const pb = typeof b === 'string' ? mustMinor(b) : b;
@@ -54,24 +56,4 @@ export function minorsBetween(min: string, max: string): string[] {
   if (a.major !== b.major) return [min, max];
   for (let m = a.minor; m <= b.minor; m++) out.push(`${a.major}.${m}`);
   return out;
-}
-
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-/** A real calendar date written `YYYY-MM-DD`. */
-export function isIsoDate(s: string): boolean {
-  const m = DATE.exec(s);
-  if (m === null) return false;
-  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  return d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]);
-}
-
-/** ISO dates order as strings. */
-export function compareDates(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Today's date in UTC, `YYYY-MM-DD` (the caller's clock: pure code takes the date as input). */
-export function isoDate(d: Date): string {
-  return d.toISOString().slice(0, 10);
 }

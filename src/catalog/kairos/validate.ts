@@ -4,8 +4,8 @@
  * Hand-written: the schema is small and the messages must name catalog keys, which generic
  * schema libraries word in their own terms.
  */
-import { Collector, describe, isObj, type Obj } from './collector.js';
-import { isKairosVersion, compareVersions } from './versions.js';
+import { Collector, describe, isObj, type Obj } from '../collector.js';
+import { compareKairos, isKairosVersion } from '../../version/kairos.js';
 import { placeholdersOf, TEMPLATE_PLACEHOLDERS } from './template.js';
 import type { Catalog, Era, Existence, Flavor, Pin, RefTemplate, VariantInfo, VersionRange } from './types.js';
 
@@ -19,7 +19,7 @@ class CatalogCollector extends Collector {
   range(o: Obj, path: string): VersionRange {
     const from = this.version(o, 'from', path);
     const until = this.version(o, 'until', path);
-    if (from !== undefined && until !== undefined && compareVersions(from, until) >= 0) {
+    if (from !== undefined && until !== undefined && compareKairos(from, until) >= 0) {
       this.add(path, `"from" ${from} must be before "until" ${until}`);
     }
     return { from, until };

@@ -1,0 +1,121 @@
+/**
+ * k3s versions, one grammar for every place that reads them: `v1.26.1+k3s1` as k3s writes it, and
+ * `v1.26.1-k3s1` as Kairos tags must (an OCI tag cannot hold `+`). Pure.
+ * Hand-written on top of `semver`: semver parses `1.26.1+k3s1` but ignores build metadata when it
+ * orders, and the build number (`+k3s2`, a rebuild of the same k3s release) must order as a number.
+ *
+ *   k3s      := "v" MAJOR "." MINOR "." PATCH ("+" | "-") "k3s" BUILD       (canonical form: "+")
+ *   selector := ["k3s"] ["v"] MAJOR "." MINOR [ "." PATCH [ ("+" | "-") "k3s" BUILD ] ]
+ */
+import semver from 'semver';
+
+const CORE = '\\d+\\.\\d+\\.\\d+';
+/** The k3s grammar as a regular-expression source without groups, to embed in tag patterns. */
+export const K3S_PATTERN = `v${CORE}[-+]k3s\\d+`;
+const K3S = new RegExp(`^v(${CORE})[-+]k3s(\\d+)$`);
+const SELECTOR = /^(?:k3s)?v?(\d+)\.(\d+)(?:\.(\d+)(?:[-+]k3s(\d+))?)?$/;
+
+export interface K3sVersion {
+  /** The semver core, e.g. `1.26.1`. */
+  readonly core: string;
+  /** The k3s build number, e.g. 1 for `+k3s1`. */
+  readonly build: number;
+}
+
+export type K3sReading =
+  | { readonly ok: true; readonly version: K3sVersion }
+  | { readonly ok: false; readonly problem: 'syntax' }
+  | { readonly ok: false; readonly problem: 'leading-zero-build'; readonly build: string };
+
+/** Reads `v1.26.1+k3s1` or `v1.26.1-k3s1`, saying what is wrong otherwise (for tag-grammar messages). */
+export function readK3s(text: string): K3sReading {
+  const m = K3S.exec(text);
+  const core = m?.[1];
+  const build = m?.[2];
+  if (core === undefined || build === undefined || semver.valid(core) === null) return { ok: false, problem: 'syntax' };
+  if (String(Number(build)) !== build) return { ok: false, problem: 'leading-zero-build', build };
+  return { ok: true, version: { core, build: Number(build) } };
+}
+
+export function parseK3s(text: string): K3sVersion | undefined {
+  const r = readK3s(text);
+  return r.ok ? r.version : undefined;
+}
+
+export function isK3sVersion(text: string): boolean {
+  return parseK3s(text) !== undefined;
+}
+
+/** `v1.26.1+k3s1` (canonical) or `v1.26.1-k3s1` (tag form). */
+export function formatK3s(k: K3sVersion, form: 'canonical' | 'tag' = 'canonical'): string {
+  return `v${k.core}${form === 'tag' ? '-' : '+'}k3s${k.build}`;
+}
+
+function must(k3s: string): K3sVersion {
+  const k = parseK3s(k3s);
+  if (k === undefined) throw new TypeError(`not a k3s version: ${k3s}`);
+  return k;
+}
+
+/**
+ * What users type as a k3s version, in canonical form: `v1.26.1+k3s1`, `v1.26.1-k3s1`, `1.26.1`
+ * (build 1) all give `v1.26.1+k3s1`; undefined when it is none of these.
+ */
+export function normalizeK3s(input: string): string | undefined {
+  const text = input.trim();
+  const withV = text.startsWith('v') ? text : `v${text}`;
+  const k = parseK3s(/[-+]k3s/.test(withV) ? withV : `${withV}+k3s1`);
+  return k === undefined ? undefined : formatK3s(k);
+}
+
+/** The tag form of a k3s version: `v1.26.1+k3s1` → `v1.26.1-k3s1`. */
+export function k3sTagForm(k3s: string): string {
+  return formatK3s(must(k3s), 'tag');
+}
+
+/** Semver core of a k3s version, e.g. `1.26.1` from `v1.26.1+k3s1`. */
+export function k3sSemver(k3s: string): string {
+  return must(k3s).core;
+}
+
+/** The k3s build number, e.g. 1 from `v1.26.1+k3s1`. */
+export function k3sBuild(k3s: string): number {
+  return must(k3s).build;
+}
+
+/** `MAJOR.MINOR` of a k3s version, e.g. `1.26`. */
+export function k3sMinor(k3s: string): string {
+  const core = k3sSemver(k3s);
+  return `${semver.major(core)}.${semver.minor(core)}`;
+}
+
+/** The one order of k3s versions, oldest first: by semver, then by build number. Newest first is `(a, b) => compareK3s(b, a)`. */
+export function compareK3s(a: string, b: string): number {
+  const ka = must(a);
+  const kb = must(b);
+  return semver.compare(ka.core, kb.core) || ka.build - kb.build;
+}
+
+/** A `--k3s` choice: a release, a patch (any build) or a minor (any patch); absent parts match anything. */
+export interface K3sSelector {
+  readonly major: number;
+  readonly minor: number;
+  readonly patch?: number | undefined;
+  readonly build?: number | undefined;
+}
+
+export function parseK3sSelector(text: string): K3sSelector | undefined {
+  const m = SELECTOR.exec(text);
+  if (m === null) return undefined;
+  const n = (s: string | undefined): number | undefined => (s === undefined ? undefined : Number(s));
+  return { major: Number(m[1]), minor: Number(m[2]), patch: n(m[3]), build: n(m[4]) };
+}
+
+/** Whether a k3s version (either form) is one the selector chooses. */
+export function k3sSelects(selector: K3sSelector, k3s: string): boolean {
+  const k = parseK3s(k3s);
+  if (k === undefined) return false;
+  const have = [semver.major(k.core), semver.minor(k.core), semver.patch(k.core), k.build];
+  const want = [selector.major, selector.minor, selector.patch, selector.build];
+  return want.every((n, i) => n === undefined || n === have[i]);
+}
