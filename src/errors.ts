@@ -1,12 +1,15 @@
 /**
- * One error base for the whole tool: a stable machine-readable code, a user-facing message,
- * an optional hint (what to do about it) and the exit code the CLI maps it to.
- * Modules throw these; only `cli/exit.ts` turns them into process exit codes.
+ * One error base for the whole tool: a code from the catalogue (src/error-codes.ts, which also
+ * decides the exit code), a user-facing message, and a hint (what to do about it). Modules throw
+ * these; only `cli/exit.ts` turns them into process exit codes.
  */
 
+import { ERROR_CODES, kindOf, type ErrorCode, type ErrorKind, type UsageCode } from './error-codes.js';
 import { redact } from './redact.js';
 
 export { redact } from './redact.js';
+export { ERROR_CODES } from './error-codes.js';
+export type { ErrorCode, ErrorKind, UsageCode } from './error-codes.js';
 
 export const ExitCode = {
   ok: 0,
@@ -17,34 +20,36 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-export type ErrorKind = 'operational' | 'usage' | 'verification' | 'interrupted';
-
 export interface KairosImgErrorOptions {
-  hint?: string;
-  kind?: ErrorKind;
+  hint?: string | undefined;
   cause?: unknown;
   /** Structured facts for --json output (never secrets). */
   details?: Record<string, unknown>;
 }
 
 export class KairosImgError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly hint: string | undefined;
   readonly kind: ErrorKind;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: string, message: string, opts: KairosImgErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, opts: KairosImgErrorOptions = {}) {
     super(redact(message), opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'KairosImgError';
     this.code = code;
     this.hint = opts.hint === undefined ? undefined : redact(opts.hint);
-    this.kind = opts.kind ?? 'operational';
+    this.kind = kindOf(code);
     this.details = opts.details;
   }
 }
 
-export function usageError(code: string, message: string, hint?: string): KairosImgError {
-  return new KairosImgError(code, message, { kind: 'usage', ...(hint === undefined ? {} : { hint }) });
+export function usageError(code: UsageCode, message: string, hint?: string): KairosImgError {
+  return new KairosImgError(code, message, hint === undefined ? {} : { hint });
+}
+
+/** True when `code` is in the catalogue (for codes that arrive as data, e.g. a registry's). */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.prototype.hasOwnProperty.call(ERROR_CODES, code);
 }
 
 export function isKairosImgError(e: unknown): e is KairosImgError {
@@ -63,5 +68,5 @@ export function isAbortError(e: unknown): boolean {
 }
 
 export function interrupted(): KairosImgError {
-  return new KairosImgError('INTERRUPTED', 'interrupted', { kind: 'interrupted' });
+  return new KairosImgError('INTERRUPTED', 'interrupted');
 }

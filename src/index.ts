@@ -7,7 +7,8 @@
  *   const r = await resolve({ flavor: 'ubuntu-22-lts', variant: 'standard', version: 'v1.5.1', k3s: 'v1.26.1+k3s1' });
  */
 export { KairosImgError, ExitCode, exitCodeOf, redact } from './errors.js';
-export type { ErrorKind } from './errors.js';
+export type { ErrorKind, ErrorCode } from './errors.js';
+export { ERROR_CODES } from './errors.js';
 
 export { parseReference, formatReference, rewriteRegistry, repositoryName } from './reference/reference.js';
 export type { Reference } from './reference/reference.js';

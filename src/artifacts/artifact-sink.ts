@@ -131,7 +131,7 @@ export async function createArtifactSink(opts: ArtifactSinkOptions): Promise<Art
   // Remembered so that a failed run leaves no directory it created either.
   const created = await fsp.mkdir(outDir, { recursive: true });
   const st = await fsp.stat(outDir);
-  if (!st.isDirectory()) throw new KairosImgError('OUT_NOT_A_DIRECTORY', `--out ${outDir} exists and is not a directory`, { kind: 'usage' });
+  if (!st.isDirectory()) throw new KairosImgError('OUT_NOT_A_DIRECTORY', `--out ${outDir} exists and is not a directory`, {});
   const pending = new Map<string, Pending>();
   const checksumLines: Array<{ file: string; lines: readonly ChecksumLine[] }> = [];
   const temps = new Set<string>();
@@ -175,7 +175,7 @@ export async function createArtifactSink(opts: ArtifactSinkOptions): Promise<Art
         shippedSize += chunk.length;
         if (role === 'checksum') {
           if (shippedSize > CHECKSUM_FILE_CAP) {
-            throw new KairosImgError('CHECKSUM_FILE_TOO_LARGE', `${opts.label}: ${name} is larger than ${CHECKSUM_FILE_CAP} bytes; it is no sha256sum output`, { kind: 'verification' });
+            throw new KairosImgError('CHECKSUM_FILE_TOO_LARGE', `${opts.label}: ${name} is larger than ${CHECKSUM_FILE_CAP} bytes; it is no sha256sum output`, {});
           }
           text.push(chunk);
         }

@@ -215,7 +215,7 @@ export async function artifactNotFound(opts: { client: RegistryClient; reference
   try {
     tags = await opts.client.listTags(opts.reference, { signal: opts.signal });
   } catch (e) {
-    if (!(isKairosImgError(e) && (e.code === 'NAME_UNKNOWN' || e.code === 'NOT_FOUND'))) throw e;
+    if (!(isKairosImgError(e) && (e.code === 'NAME_UNKNOWN'))) throw e;
   }
   const found = tags === undefined ? [] : artifactTags(opts.reference.repository, tags);
   const shown = found.slice(0, 20);
@@ -229,5 +229,5 @@ export async function artifactNotFound(opts: { client: RegistryClient; reference
 }
 
 export function isMissingManifest(e: unknown): boolean {
-  return isKairosImgError(e) && (e.code === 'MANIFEST_UNKNOWN' || e.code === 'NAME_UNKNOWN' || e.code === 'NOT_FOUND');
+  return isKairosImgError(e) && (e.code === 'MANIFEST_UNKNOWN' || e.code === 'NAME_UNKNOWN');
 }

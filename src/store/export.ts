@@ -62,7 +62,7 @@ export async function exportLayout(opts: ExportLayoutOptions): Promise<ExportLay
   const fresh = !(await exists(dir)) || (await isEmptyDir(dir));
   if (!fresh && !(await exists(path.join(dir, 'oci-layout')))) {
     throw new KairosImgError('OUTPUT_NOT_LAYOUT', `${dir} exists and is not an OCI image layout`, {
-      kind: 'usage', hint: 'choose a new or empty directory, or an existing OCI layout to add the image to',
+      hint: 'choose a new or empty directory, or an existing OCI layout to add the image to',
     });
   }
   const target = fresh ? path.join(path.dirname(dir), `.${path.basename(dir)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`) : dir;

@@ -250,9 +250,8 @@ async function readLayer(blob: LayerBlob, index: number, t: Tracker, opts: ReadF
     tarStream.destroy();
     await feeding.catch(() => undefined);
     if (e instanceof KairosImgError) throw e;
-    if (signal?.aborted === true) throw new KairosImgError('INTERRUPTED', 'interrupted', { kind: 'interrupted', cause: e });
+    if (signal?.aborted === true) throw new KairosImgError('INTERRUPTED', 'interrupted', { cause: e });
     throw new KairosImgError('LAYER_READ_FAILED', `${label}: ${e instanceof Error ? e.message : String(e)}`, {
-      kind: 'operational',
       hint: 'the layer could not be read as a tar archive; try again, or pull the image to check it',
       cause: e,
     });
