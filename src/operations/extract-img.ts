@@ -36,7 +36,7 @@ export interface ExtractImgOptions extends OperationOptions<ExtractImgEvent> {
   cacheDir?: string | undefined;
 }
 
-/** Disk-image artifacts are arm images: arm64 unless told otherwise (design.md §4). */
+/** Disk-image artifacts are arm images: arm64 unless told otherwise: their index is linux/arm64 only (kairos-io/kairos#3445). */
 const ARTIFACT_ARCH = 'arm64';
 
 export interface ExtractImgSummary {

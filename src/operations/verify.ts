@@ -23,7 +23,6 @@ import { readImageFiles, type ReadFilesResult } from '../unpack/read-files.js';
 import { getManifestExplained } from './client.js';
 import { isCatalogName, lazyClient, referenceOf, resolveTarget, type ImageSpec, type OperationOptions } from './common.js';
 import { emitter, type VerifyEvent } from './events.js';
-import type { Resolution } from './resolve.js';
 
 export interface VerifyOptions extends OperationOptions<VerifyEvent> {
   image: ImageSpec;

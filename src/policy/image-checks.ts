@@ -2,7 +2,7 @@
  * The checks of `kairos-img verify`, pure: each takes what was read (tag list, release files,
  * config) and says pass, fail or skipped, with the reason. Kairos' own conventions, so no library.
  *
- * Decisions (design.md §2 and what the fixtures model):
+ * Decisions (docs/kairos-images.md and what the fixtures model):
  * - A standard image's version key may carry the k3s suffix (`v1.5.1-k3sv1.26.1+k3s1`, as
  *   provider-kairos wrote it) or not (`v2.3.0`); the Kairos part must equal the tag's version
  *   (for standard images: the provider version, which is what the tag says), and a k3s part, when

@@ -1,5 +1,5 @@
 /**
- * The Kairos image tag grammar, every era (design.md §2), pure.
+ * The Kairos image tag grammar, every era (docs/kairos-images.md), pure.
  * Hand-written because no library knows these tags: `semver` parses one version, but a Kairos tag
  * packs up to two versions (Kairos and k3s, the k3s `+` written `-`), an artifact suffix and, from
  * v2.4.2, a flavor-release/variant/arch/model prefix; and registries mix them with noise tags.
@@ -80,7 +80,7 @@ const COSIGN_REASON: Record<string, NoiseReason> = {
 };
 const VERSION_START = /(?:^|-)v\d/;
 const LINE = /^([A-Za-z0-9][A-Za-z0-9._-]*?)-(core|standard)-([a-z0-9]+)-([a-z0-9]+(?:-[a-z0-9]+)*)$/;
-/** First Kairos release published with the flavor-release-prefixed naming (design.md §2). */
+/** First Kairos release published with the flavor-release-prefixed naming (docs/kairos-images.md). */
 const PREFIXED_NAMING_SINCE = '2.4.2';
 
 type Analysis =

@@ -99,7 +99,7 @@ export function isRoot(): boolean {
 }
 
 function badEntry(label: string, name: string, problem: string): KairosImgError {
-  return new KairosImgError('UNPACK_BAD_ENTRY', `${label}: entry "${name.replace(/\u0000/g, '\\0')}": ${problem}`, {
+  return new KairosImgError('UNPACK_BAD_ENTRY', `${label}: entry "${name.replaceAll('\u0000', '\\0')}": ${problem}`, {
     hint: 'the layer is malformed or malicious; nothing was written outside the target directory',
     details: { entry: name },
   });
