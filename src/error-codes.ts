@@ -95,6 +95,11 @@ export const ERROR_CODES = {
   NOT_A_DISK_IMAGE_ARTIFACT: op('the image is not a disk-image artifact (no layers, no disk image)'),
   ARCHIVE_SIZE_CHANGED: op('a blob changed size while it was streamed into docker load'),
   XZ_NOT_FOUND: op('the xz program is needed for .img.xz and is not on PATH'),
+  // ── the local filesystem ─────────────────────────────────────────────────────────────────────
+  DISK_FULL: op('no space (or quota) left on the device being written'),
+  PERMISSION_DENIED: op('the filesystem refused the operation (permissions, read-only mount)'),
+  NAME_TOO_LONG: op('a file name or path is longer than the filesystem allows'),
+  FILESYSTEM_ERROR: op('another filesystem error (the message carries the system\'s code)'),
   // ── catalogs ─────────────────────────────────────────────────────────────────────────────────
   CATALOG_MISSING: op('a catalog file (flavors/*.yaml) cannot be read'),
   CATALOG_INVALID: op('a catalog file does not validate (the message names file, key and problem)'),

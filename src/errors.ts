@@ -70,3 +70,33 @@ export function isAbortError(e: unknown): boolean {
 export function interrupted(): KairosImgError {
   return new KairosImgError('INTERRUPTED', 'interrupted');
 }
+
+/** A Node filesystem error (`ENOSPC`, `EACCES`, …), as Node throws them. */
+export function isErrnoError(e: unknown): e is NodeJS.ErrnoException & { code: string } {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && /^E[A-Z0-9]+$/.test((e as NodeJS.ErrnoException).code ?? '');
+}
+
+const FS_CODES: Record<string, { code: ErrorCode; problem: string; hint: (where: string) => string }> = {
+  ENOSPC: { code: 'DISK_FULL', problem: 'no space left on the device', hint: (w) => `free space on the filesystem of ${w}, or write elsewhere (--cache-dir, another target)` },
+  EDQUOT: { code: 'DISK_FULL', problem: 'the disk quota is exhausted', hint: (w) => `free space in your quota on the filesystem of ${w}, or write elsewhere` },
+  EACCES: { code: 'PERMISSION_DENIED', problem: 'permission denied', hint: (w) => `check the permissions of ${w} (or run as a user who may write there)` },
+  EPERM: { code: 'PERMISSION_DENIED', problem: 'operation not permitted', hint: (w) => `check the permissions of ${w}; owners and device nodes need root` },
+  EROFS: { code: 'PERMISSION_DENIED', problem: 'the filesystem is read-only', hint: (w) => `${w} is on a read-only mount; write elsewhere` },
+  ENAMETOOLONG: { code: 'NAME_TOO_LONG', problem: 'a file name is too long for the filesystem', hint: () => 'unpack into a shorter path, or onto a filesystem that allows longer names' },
+};
+
+/**
+ * A filesystem error as a user can act on it: what failed, where, and what to do. Errors with no
+ * specific advice keep the system's code in a FILESYSTEM_ERROR.
+ */
+export function fsFailure(e: NodeJS.ErrnoException, what: string, where?: string): KairosImgError {
+  const at = where ?? e.path ?? 'the target';
+  const known = e.code === undefined ? undefined : FS_CODES[e.code];
+  const short = (s: string): string => (s.length > 200 ? `${s.slice(0, 200)}…` : s);
+  if (known !== undefined) {
+    return new KairosImgError(known.code, `${what} failed: ${known.problem} (${short(at)})`, { hint: known.hint(short(at)), cause: e, details: { errno: e.code, path: short(at) } });
+  }
+  return new KairosImgError('FILESYSTEM_ERROR', `${what} failed: ${e.code ?? 'error'} ${short(e.message)}`, {
+    hint: 'check the path and the filesystem; run again with --debug for details', cause: e, details: { errno: e.code, path: short(at) },
+  });
+}
