@@ -23,6 +23,8 @@ import { extractViaLuet } from '../artifacts/extract-tree.js';
 import { lazyClient, resolveTarget, type ImageSpec, type OperationOptions } from './common.js';
 import { emitter, type ExtractImgEvent } from './events.js';
 import type { Resolution } from './resolve.js';
+import type { SignatureReport, SignatureRequirement } from './signature.js';
+import { signatureGate } from './signature-gate.js';
 
 export interface ExtractImgOptions extends OperationOptions<ExtractImgEvent> {
   /** The artifact: its full reference, or the flavor (and variant) whose release artifact to take. */
@@ -34,6 +36,8 @@ export interface ExtractImgOptions extends OperationOptions<ExtractImgEvent> {
   luetEngine?: LuetEngine | undefined;
   /** The content cache to read the blob from when a pull already stored it. */
   cacheDir?: string | undefined;
+  /** Verify the image's signature before anything is downloaded or written (exit 3 when none satisfies it). */
+  signature?: SignatureRequirement | undefined;
 }
 
 /** Disk-image artifacts are arm images: arm64 unless told otherwise (design.md §4). */
@@ -52,6 +56,8 @@ export interface ExtractImgSummary {
   /** How to write the disk image to a card (the device is left to the user). */
   next?: string | undefined;
   resolution?: Resolution | undefined;
+  /** The signature check, when one was required. */
+  signature?: SignatureReport | undefined;
 }
 
 const DD = 'of=/dev/sdX bs=4M conv=fsync status=progress';
@@ -87,6 +93,8 @@ export async function extractImg(opts: ExtractImgOptions): Promise<ExtractImgSum
     type: 'manifest', digest: manifest.descriptor.digest, indexDigest: manifest.index?.descriptor.digest, layers: manifest.manifest.layers.length, size, fromCache: false,
     platform: manifest.descriptor.platform === undefined ? undefined : formatPlatform(manifest.descriptor.platform),
   });
+
+  const signature = await signatureGate({ requirement: opts.signature, client: client.get(), reference: ref, manifest, signal, emit });
 
   const started = Date.now();
   const warn = (message: string): void => emit({ type: 'warning', message });
@@ -128,6 +136,7 @@ export async function extractImg(opts: ExtractImgOptions): Promise<ExtractImgSum
     skipped,
     next: image === undefined ? undefined : writeCommand(image),
     resolution: target.resolution,
+    ...(signature === undefined ? {} : { signature }),
   };
 }
 

@@ -178,3 +178,30 @@ export function verifyCandidate(c: SignatureCandidate, ctx: VerifyContext): Sign
   const r = verifyBundle(parsed.bundle, { ...ctx, artifact: ctx.subject, content: 'signature' });
   return verdict(c, r.verified, r.reason, r.signer);
 }
+
+/** An attestation's signature (a legacy `.att` DSSE layer with cosign's annotations, or a Sigstore bundle) under the policy. */
+export function verifyAttestation(opts: {
+  blob: Buffer;
+  format: 'dsse' | 'sigstore-bundle' | 'in-toto' | 'spdx' | 'cyclonedx' | 'other';
+  annotations: Readonly<Record<string, string>>;
+} & VerifyContext): { verified: boolean; reason: string; signer?: SignerIdentity } {
+  if (opts.format === 'in-toto') return { verified: false, reason: 'an unsigned in-toto statement (no DSSE envelope to verify)' };
+  if (opts.format !== 'dsse' && opts.format !== 'sigstore-bundle') return { verified: false, reason: 'a plain document: only attestations carry their own signature' };
+  let bundle: Bundle;
+  if (opts.format === 'dsse') {
+    const converted = legacyToBundle({ blob: opts.blob, annotations: opts.annotations, content: 'dsse' });
+    if (!converted.ok) return { verified: false, reason: converted.problem };
+    bundle = converted.bundle;
+  } else {
+    let json: unknown;
+    try {
+      json = JSON.parse(opts.blob.toString('utf8'));
+    } catch {
+      return { verified: false, reason: 'the bundle is not JSON' };
+    }
+    const parsed = parseBundle(json);
+    if (!parsed.ok) return { verified: false, reason: parsed.problem };
+    bundle = parsed.bundle;
+  }
+  return verifyBundle(bundle, { ...opts, content: 'attestation' });
+}

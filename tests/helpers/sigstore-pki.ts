@@ -8,7 +8,9 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { json as sigstoreJson } from '@sigstore/core';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+type WebCryptoKey = webcrypto.CryptoKey;
+interface CryptoKeyPair { publicKey: WebCryptoKey; privateKey: WebCryptoKey }
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGN_ALG = { name: 'ECDSA', hash: 'SHA-256' } as const;
@@ -81,7 +83,7 @@ async function cryptoKeys(k: EcKey): Promise<CryptoKeyPair> {
   const s = webcrypto.subtle;
   const publicKey = await s.importKey('spki', k.spki, ECDSA_P256, true, ['verify']);
   const privateKey = await s.importKey('pkcs8', k.privateKey.export({ type: 'pkcs8', format: 'der' }), ECDSA_P256, true, ['sign']);
-  return { publicKey, privateKey } as CryptoKeyPair;
+  return { publicKey, privateKey };
 }
 
 export interface LeafOptions {

@@ -82,7 +82,7 @@ describe('legacy .sig signatures with a key', () => {
     const k = keyed('ec');
     const c = legacyKeyed(k.privateKey) as Extract<SignatureCandidate, { scheme: 'cosign-legacy' }>;
     const sig = Buffer.from(c.annotations['dev.cosignproject.cosign/signature'] ?? '', 'base64');
-    sig[sig.length - 3] ^= 0xff;
+    sig.writeUInt8((sig.readUInt8(sig.length - 3) ^ 0xff) & 0xff, sig.length - 3);
     const v = verifyCandidate({ ...c, annotations: { 'dev.cosignproject.cosign/signature': sig.toString('base64') } }, { digest: DIGEST, policy: k.policy, trustedRoot: root });
     expect(v.verified).toBe(false);
   });

@@ -1,0 +1,31 @@
+/** `signature verify` and `sbom` as task lists, and the signature step the gated commands add. */
+import type { SbomEvent, SignatureEvent } from '../../operations/events.js';
+import { commonProgress, SIGNATURE_STEP } from './pull.js';
+import type { StepDef, StepUi } from './task-list.js';
+
+export function signatureSteps(): StepDef[] {
+  return [{ id: 'resolve', title: 'Resolve the image' }, { id: 'manifest', title: 'Fetch the manifest' }, SIGNATURE_STEP];
+}
+
+export function signatureProgress(ui: StepUi): (e: SignatureEvent) => void {
+  return (e) => commonProgress(ui, e);
+}
+
+export function sbomSteps(): StepDef[] {
+  return [{ id: 'resolve', title: 'Resolve the image' }, { id: 'manifest', title: 'Fetch the manifest' }, { id: 'attachments', title: 'Find SBOMs and attestations' }];
+}
+
+export function sbomProgress(ui: StepUi): (e: SbomEvent) => void {
+  return (e) => {
+    switch (e.type) {
+      case 'attachments':
+        ui.done('attachments', `Found ${e.found} SBOM${e.found === 1 ? '' : 's'} and attestations`);
+        break;
+      case 'attachment-saved':
+        ui.log(`saved ${e.digest.slice(0, 19)}… to ${e.path} (${e.size} bytes)`);
+        break;
+      default:
+        commonProgress(ui, e);
+    }
+  };
+}
