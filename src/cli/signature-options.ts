@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { KairosImgError, usageError } from '../errors.js';
 import type { SignatureRequirement } from '../operations/signature.js';
 import { identityPolicy, parsePublicKey, type SignaturePolicy } from '../signature/policy.js';
-import { loadTrustedRoot } from '../signature/trust.js';
+import { loadTrustedRoot, type TrustedRoot } from '../signature/trust.js';
 
 export interface SignatureFlags {
   key?: string;
@@ -49,14 +49,18 @@ export async function signaturePolicyOf(flags: SignatureFlags): Promise<Signatur
   return parsePublicKey(pem, path.basename(flags.key));
 }
 
+/** `--trusted-root`, read and validated now: a bad file is a usage error before any network traffic. */
+export async function trustedRootOf(flags: SignatureFlags): Promise<TrustedRoot | undefined> {
+  return flags.trustedRoot === undefined ? undefined : loadTrustedRoot(path.resolve(flags.trustedRoot));
+}
+
 /** The requirement for the gate of a command that writes: undefined when no flag asks for one. */
-export async function signatureRequirementOf(flags: SignatureFlags): Promise<SignatureRequirement | undefined> {
+export async function signatureRequirementOf(flags: SignatureFlags, opts: { trustedRootAlone?: boolean } = {}): Promise<SignatureRequirement | undefined> {
   const policy = await signaturePolicyOf(flags);
+  const trustedRoot = await trustedRootOf(flags);
   if (policy === undefined) {
-    if (flags.trustedRoot !== undefined) throw usageError('MISSING_OPTION', '--trusted-root needs --certificate-identity… and --certificate-oidc-issuer… (or --key)', 'name who must have signed');
+    if (trustedRoot !== undefined && opts.trustedRootAlone !== true) throw usageError('MISSING_OPTION', '--trusted-root needs --certificate-identity… and --certificate-oidc-issuer… (or --key)', 'name who must have signed');
     return undefined;
   }
-  // Read (and validate) a --trusted-root now: a bad file is a usage error before any network traffic.
-  const trustedRoot = flags.trustedRoot === undefined ? undefined : await loadTrustedRoot(path.resolve(flags.trustedRoot));
   return { policy, ...(trustedRoot === undefined ? {} : { trustedRoot }) };
 }
