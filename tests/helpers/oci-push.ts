@@ -39,9 +39,12 @@ export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const EMPTY = Buffer.from('{}');
 
-/** A small one-layer image (a file `/etc/marker` with `marker`), pushed as `repo:tag`. */
-export async function pushImage(registry: string, repo: string, tag: string, marker: string): Promise<Desc & { raw: Buffer; layer: Desc }> {
-  const tar = await tarOf([{ path: 'etc/', type: 'dir' }, { path: 'etc/marker', type: 'file', content: marker }]);
+/** A small one-layer image (a file `/etc/marker` with `marker`, or the given files), pushed as `repo:tag`. */
+export async function pushImage(registry: string, repo: string, tag: string, marker: string, files?: Array<{ path: string; content: string | Buffer }>): Promise<Desc & { raw: Buffer; layer: Desc }> {
+  const entries = files === undefined
+    ? [{ path: 'etc/', type: 'dir' as const }, { path: 'etc/marker', type: 'file' as const, content: marker }]
+    : files.map((f) => ({ path: f.path, type: 'file' as const, content: f.content }));
+  const tar = await tarOf(entries);
   const layerBytes = gzipSync(tar);
   const layer = await pushBlob(registry, repo, layerBytes, 'application/vnd.oci.image.layer.v1.tar+gzip');
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [digestOf(tar)] }, config: {} }));

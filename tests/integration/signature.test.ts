@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEnv } from '../helpers/env.js';
 import { json, runCli } from '../helpers/cli.js';
@@ -200,6 +200,8 @@ describe('the gate of the commands that write', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(await readFile(path.join(dir, 'etc/marker'), 'utf8')).toBe('keyed\n');
     expect(json(r)).toMatchObject({ signature: { verified: true } });
+    // The control for the gate tests above: a verified unpack does cache its layer.
+    expect(await layerBlobs()).toContain(images['keyed']?.layer.digest.slice(7));
     const p = await cli(['pull', ref('bundle'), ...keyless, '--trusted-root', rootFile, '--json']);
     expect(p.code, p.stderr).toBe(0);
     expect(json(p)).toMatchObject({ signature: { verified: true, signatures: [{ identity: ID }] } });
@@ -244,5 +246,53 @@ describe('verify and the Kairos release policy', () => {
     expect(k.code).toBe(3);
     expect(signatures(k)).toMatchObject({ ok: false });
     expect(signatures(await cli(['verify', ref('keyed'), '--key', keyFile, '--json']))).toMatchObject({ ok: true });
+  });
+});
+
+describe('extract-img and the sign-blob bundle of the .sha256 file', () => {
+  const disk = Buffer.alloc(64 * 1024, 7);
+  const sum = Buffer.from(`${createHash('sha256').update(disk).digest('hex')}  /build/kairos.img\n`);
+
+  async function signBlob(data: Buffer): Promise<string> {
+    // cosign v2 `sign-blob --bundle`: {base64Signature, cert (base64 PEM), rekorBundle}.
+    const key = ecKey();
+    const leaf = await pki.issueLeaf({ key, identity: ID, issuer: ISSUER, notBefore: SIGNED_AT });
+    const sig = signWith(key.privateKey, data);
+    const entry = pki.logEntry(hashedRekordBody(data, sig, leaf.pem), new Date(SIGNED_AT.getTime() + 10_000));
+    return JSON.stringify({ base64Signature: sig.toString('base64'), cert: Buffer.from(leaf.pem).toString('base64'), rekorBundle: JSON.parse(entry.cosignAnnotation) as unknown });
+  }
+
+  beforeAll(async () => {
+    const good = await signBlob(sum);
+    const other = await signBlob(Buffer.from('something else\n'));
+    for (const [name, bundle] of [['artifact-good', good], ['artifact-bad', other]] as const) {
+      images[name] = await pushImage(R, repo(name), 'v1-img', '', [
+        { path: 'build/kairos.img', content: disk }, { path: 'build/kairos.img.sha256', content: sum }, { path: 'build/kairos.img.sha256.bundle', content: bundle },
+      ]);
+      await pushSigTag(R, repo(name), d(name), [await keylessLayer(`${R}/${repo(name)}`, d(name))]);
+    }
+  });
+
+  it('a bundle that signs the checksum file: verified, the files are written', async () => {
+    const out = path.join(tmp, 'extract-good');
+    const r = await cli(['extract-img', `${R}/${repo('artifact-good')}:v1-img`, '--out', out, ...keyless, '--trusted-root', rootFile, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(json(r)).toMatchObject({ signature: { verified: true }, signedFiles: [{ file: 'kairos.img.sha256', verified: true, identity: ID }] });
+    expect(await readFile(path.join(out, 'kairos.img'))).toEqual(disk);
+  });
+
+  it('a bundle of other content: exit 3 and nothing in --out', async () => {
+    const out = path.join(tmp, 'extract-bad');
+    const r = await cli(['extract-img', `${R}/${repo('artifact-bad')}:v1-img`, '--out', out, ...keyless, '--trusted-root', rootFile]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/kairos\.img\.sha256: its sign-blob bundle/);
+    expect(existsSync(out) ? await readdir(out) : []).toEqual([]);
+  });
+
+  it('an artifact whose image signature fails is stopped before extraction', async () => {
+    const out = path.join(tmp, 'extract-wrongkey');
+    const r = await cli(['extract-img', `${R}/${repo('artifact-good')}:v1-img`, '--out', out, '--key', keyFile]);
+    expect(r.code).toBe(3);
+    expect(existsSync(out) ? await readdir(out) : []).toEqual([]);
   });
 });
