@@ -71,7 +71,7 @@ export async function sbom(opts: SbomOptions): Promise<SbomReport> {
   for (const a of found) {
     const { descriptor, ...rest } = a;
     const entry: SbomEntry = { ...rest };
-    if (opts.signature !== undefined && root !== undefined && (a.kind === 'attestation' || a.format === 'dsse' || a.format === 'sigstore-bundle')) {
+    if (opts.signature !== undefined && root !== undefined && (a.kind === 'attestation' || a.format === 'dsse' || a.format === 'sigstore-bundle' || a.format === 'in-toto')) {
       if (a.size > ATTESTATION_CAP) {
         Object.assign(entry, { verified: false, reason: `larger than ${ATTESTATION_CAP} bytes: not verified` });
       } else {

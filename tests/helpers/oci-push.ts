@@ -55,11 +55,16 @@ export async function pushImage(registry: string, repo: string, tag: string, mar
 
 /** cosign's legacy `.sig` manifest (go-containerregistry's empty image + simple-signing layers). */
 export async function pushSigTag(registry: string, repo: string, subject: string, layers: Array<{ payload: Buffer; annotations: Record<string, string> }>): Promise<Desc> {
+  return pushAttachmentTag(registry, repo, subject, 'sig', layers.map((l) => ({ ...l, mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json' })));
+}
+
+/** A legacy cosign attachment tag `sha256-<hex>.sig|.att|.sbom` with the given layers. */
+export async function pushAttachmentTag(registry: string, repo: string, subject: string, suffix: 'sig' | 'att' | 'sbom', layers: Array<{ payload: Buffer; mediaType: string; annotations?: Record<string, string> }>): Promise<Desc> {
   const descs: Desc[] = [];
-  for (const l of layers) descs.push(await pushBlob(registry, repo, l.payload, 'application/vnd.dev.cosign.simplesigning.v1+json', l.annotations));
+  for (const l of layers) descs.push(await pushBlob(registry, repo, l.payload, l.mediaType, l.annotations));
   const config = Buffer.from(JSON.stringify({ architecture: '', created: '0001-01-01T00:00:00Z', history: [{ created: '0001-01-01T00:00:00Z' }], os: '', rootfs: { type: 'layers', diff_ids: descs.map((d) => d.digest) }, config: {} }));
   const cfg = await pushBlob(registry, repo, config, 'application/vnd.oci.image.config.v1+json');
-  return pushManifest(registry, repo, `sha256-${subject.slice(7)}.sig`, { schemaVersion: 2, mediaType: OCI_MANIFEST, config: cfg, layers: descs }, OCI_MANIFEST);
+  return pushManifest(registry, repo, `sha256-${subject.slice(7)}.${suffix}`, { schemaVersion: 2, mediaType: OCI_MANIFEST, config: cfg, layers: descs }, OCI_MANIFEST);
 }
 
 /**
