@@ -212,3 +212,24 @@ describe('cosign v3 bundles (DSSE, in-toto statement)', () => {
     expect(verifyCandidate({ scheme: 'cosign-legacy', where: 'x', payload: Buffer.from('[]'), annotations: {} }, { digest: DIGEST, policy: k.policy, trustedRoot: root }).reason).toMatch(/simple-signing/);
   });
 });
+
+describe('sign-blob bundles (the .sha256 files of Kairos artifacts)', () => {
+  it('the Sigstore bundle format (cosign v3): a message signature over the file, keyless', async () => {
+    const { verifyBlobBundle } = await import('../../../src/signature/blob.js');
+    const blob = Buffer.from(`${'ef'.repeat(32)}  /build/kairos.img\n`);
+    const key = ecKey();
+    const leaf = await pki.issueLeaf({ key, identity: ID, issuer: ISSUER, notBefore: SIGNED_AT });
+    const sig = signWith(key.privateKey, blob);
+    const entry = pki.logEntry(hashedRekordBody(blob, sig, leaf.pem), new Date(SIGNED_AT.getTime() + 2000));
+    const { createHash } = await import('node:crypto');
+    const bundle = JSON.stringify({
+      mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      verificationMaterial: { certificate: { rawBytes: leaf.der.toString('base64') }, tlogEntries: [entry.bundleEntry], timestampVerificationData: { rfc3161Timestamps: [] } },
+      messageSignature: { messageDigest: { algorithm: 'SHA2_256', digest: createHash('sha256').update(blob).digest('base64') }, signature: sig.toString('base64') },
+    });
+    expect(verifyBlobBundle({ bundleText: bundle, blob, policy: keyless(), trustedRoot: root })).toMatchObject({ verified: true, signer: { identity: ID } });
+    const other = Buffer.from(blob.toString().replace('ef', 'aa'));
+    expect(verifyBlobBundle({ bundleText: bundle, blob: other, policy: keyless(), trustedRoot: root }).verified).toBe(false);
+    expect(verifyBlobBundle({ bundleText: '{"x":1}', blob, policy: keyless(), trustedRoot: root }).reason).toMatch(/neither a Sigstore bundle/);
+  });
+});
