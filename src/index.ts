@@ -55,3 +55,12 @@ export { loadTalosMatrix, parseTalosMatrix } from './catalog/talos/load.js';
 export { checkTalos } from './catalog/talos/check.js';
 
 export * as policy from './policy/index.js';
+
+export { verifyImageSignature, checkImageSignatures } from './operations/signature.js';
+export type { SignatureRequirement, SignatureReport, SignatureVerifyOptions } from './operations/signature.js';
+export { signatureGate, signedBlobsCheck } from './operations/signature-gate.js';
+export type { SignedBlob } from './operations/signature-gate.js';
+export { signatureSource, tagSchemaReferrers } from './operations/signature-source.js';
+export { sbom } from './operations/sbom.js';
+export type { SbomOptions, SbomReport, SbomEntry } from './operations/sbom.js';
+export * as signature from './signature/index.js';
