@@ -7,15 +7,11 @@
  * the referrers API. The general client (referrers API with the tag-schema fallback) belongs to
  * src/registry/referrers.ts; `signatureSource(client, listReferrers)` takes it as its second argument.
  */
-import { isKairosImgError } from '../errors.js';
 import type { Reference } from '../reference/reference.js';
 import type { RegistryClient } from '../registry/index.js';
 import { referrersTag } from '../signature/cosign.js';
+import { isMissingManifest } from './extract-img.js';
 import { SIGNATURE_BLOB_CAP, type AttachmentSource, type ListReferrers, type ReferrerDescriptor } from '../signature/discover.js';
-
-function isMissing(e: unknown): boolean {
-  return isKairosImgError(e) && (e.code === 'MANIFEST_UNKNOWN' || e.code === 'NAME_UNKNOWN' || e.code === 'NOT_FOUND');
-}
 
 /** Referrers from the tag schema's index (distribution-spec "Referrers Tag Schema"). */
 export function tagSchemaReferrers(client: RegistryClient): ListReferrers {
@@ -24,7 +20,7 @@ export function tagSchemaReferrers(client: RegistryClient): ListReferrers {
     try {
       doc = await client.fetchManifest({ registry: repo.registry, repository: repo.repository, tag: referrersTag(digest) }, { signal: opts.signal });
     } catch (e) {
-      if (isMissing(e)) return [];
+      if (isMissingManifest(e)) return [];
       throw e;
     }
     if (doc.kind !== 'index') return [];
@@ -39,7 +35,7 @@ export function signatureSource(client: RegistryClient, listReferrers: ListRefer
       try {
         return await client.fetchManifest(ref, { signal });
       } catch (e) {
-        if (isMissing(e)) return undefined;
+        if (isMissingManifest(e)) return undefined;
         throw e;
       }
     },

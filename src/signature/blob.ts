@@ -8,23 +8,16 @@
 import { createHash } from 'node:crypto';
 import type { Bundle } from '@sigstore/bundle';
 import { CosignAnnotation } from './cosign.js';
+import { isRecord, jsonOf } from './json.js';
 import { legacyToBundle, parseBundle } from './legacy.js';
 import type { SignaturePolicy, SignerIdentity } from './policy.js';
 import type { TrustedRoot } from './trust.js';
 import { verifyBundle } from './verify.js';
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** The bundle a sign-blob file holds for `blob`, in either format. */
 export function blobBundle(text: string, blob: Buffer): { ok: true; bundle: Bundle } | { ok: false; problem: string } {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    return { ok: false, problem: 'the bundle file is not JSON' };
-  }
+  const doc = jsonOf(text);
+  if (doc === undefined) return { ok: false, problem: 'the bundle file is not JSON' };
   if (isRecord(doc) && typeof doc.mediaType === 'string') return parseBundle(doc);
   if (!isRecord(doc) || typeof doc.base64Signature !== 'string') return { ok: false, problem: 'neither a Sigstore bundle nor a cosign sign-blob bundle (no base64Signature)' };
   const annotations: Record<string, string> = { [CosignAnnotation.signature]: doc.base64Signature };

@@ -10,14 +10,11 @@
 import { bundleFromJSON, type Bundle, type SerializedBundle } from '@sigstore/bundle';
 import { createHash } from 'node:crypto';
 import { CosignAnnotation } from './cosign.js';
+import { isRecord, jsonOf } from './json.js';
 
 export const BUNDLE_V01 = 'application/vnd.dev.sigstore.bundle+json;version=0.1';
 
 type Converted = { ok: true; bundle: Bundle } | { ok: false; problem: string };
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** The DER bytes (base64) of every certificate in a PEM text, in order. */
 export function pemCertificates(pem: string): string[] {
@@ -110,18 +107,19 @@ export function legacyToBundle(layer: LegacyLayer): Converted {
       },
     } as SerializedBundle;
   } else {
-    let env: unknown;
-    try {
-      env = JSON.parse(layer.blob.toString('utf8'));
-    } catch {
-      return { ok: false, problem: 'the attestation layer is not a DSSE envelope (not JSON)' };
-    }
+    const env = jsonOf(layer.blob);
     if (!isRecord(env) || typeof env.payload !== 'string' || typeof env.payloadType !== 'string' || !Array.isArray(env.signatures)) {
       return { ok: false, problem: 'the attestation layer is not a DSSE envelope' };
     }
     serialized = { mediaType: BUNDLE_V01, verificationMaterial, dsseEnvelope: env } as unknown as SerializedBundle;
   }
   return parseBundle(serialized);
+}
+
+/** A bundle as stored (JSON bytes), parsed and validated. */
+export function parseBundleBytes(bytes: Buffer | string): Converted {
+  const json = jsonOf(bytes);
+  return json === undefined ? { ok: false, problem: 'the bundle is not JSON' } : parseBundle(json);
 }
 
 /** Parses and validates bundle JSON with `@sigstore/bundle` (v0.1 needs inclusion promises, v0.2+ inclusion proofs). */

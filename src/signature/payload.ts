@@ -8,6 +8,7 @@
  */
 import { parseDigest } from '../oci/digest.js';
 import { SIMPLE_SIGNING_TYPE } from './cosign.js';
+import { isRecord, jsonOf } from './json.js';
 
 export interface SimpleSigningClaim {
   kind: 'simple-signing';
@@ -27,21 +28,10 @@ export interface StatementClaim {
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function json(bytes: Uint8Array): unknown {
-  try {
-    return JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
 
 /** Reads a cosign simple-signing payload (sigstore/sigstore pkg/signature/payload). */
 export function parseSimpleSigning(bytes: Uint8Array): Parsed<SimpleSigningClaim> {
-  const doc = json(bytes);
+  const doc = jsonOf(Buffer.from(bytes));
   if (!isRecord(doc) || !isRecord(doc.critical)) return { ok: false, problem: 'the payload is not a cosign simple-signing document (no "critical" object)' };
   const { critical } = doc;
   if (critical.type !== SIMPLE_SIGNING_TYPE) {
@@ -56,7 +46,7 @@ export function parseSimpleSigning(bytes: Uint8Array): Parsed<SimpleSigningClaim
 
 /** Reads an in-toto statement (v0.1 or v1): subjects' sha256 digests and the predicate. */
 export function parseStatement(bytes: Uint8Array): Parsed<StatementClaim> {
-  const doc = json(bytes);
+  const doc = jsonOf(Buffer.from(bytes));
   if (!isRecord(doc) || typeof doc._type !== 'string' || !doc._type.startsWith('https://in-toto.io/Statement/')) {
     return { ok: false, problem: 'the envelope does not carry an in-toto statement' };
   }

@@ -10,7 +10,7 @@ import type { Bundle } from '@sigstore/bundle';
 import { toSignedEntity, toTrustMaterial, Verifier, type SignedEntity } from '@sigstore/verify';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { COSIGN_SIGN_PREDICATE, CosignMediaType } from './cosign.js';
-import { legacyToBundle, parseBundle } from './legacy.js';
+import { legacyToBundle, parseBundleBytes } from './legacy.js';
 import { claimProblem, parseSimpleSigning, parseStatement } from './payload.js';
 import { identityProblem, type SignaturePolicy, type SignerIdentity } from './policy.js';
 
@@ -167,13 +167,7 @@ export function verifyCandidate(c: SignatureCandidate, ctx: VerifyContext): Sign
     const r = verifyBundle(converted.bundle, { ...ctx, artifact: c.payload, content: 'checked' });
     return verdict(c, r.verified, r.reason, r.signer);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(c.bundle.toString('utf8'));
-  } catch {
-    return verdict(c, false, 'the bundle is not JSON');
-  }
-  const parsed = parseBundle(json);
+  const parsed = parseBundleBytes(c.bundle);
   if (!parsed.ok) return verdict(c, false, parsed.problem);
   const r = verifyBundle(parsed.bundle, { ...ctx, artifact: ctx.subject, content: 'signature' });
   return verdict(c, r.verified, r.reason, r.signer);
@@ -193,13 +187,7 @@ export function verifyAttestation(opts: {
     if (!converted.ok) return { verified: false, reason: converted.problem };
     bundle = converted.bundle;
   } else {
-    let json: unknown;
-    try {
-      json = JSON.parse(opts.blob.toString('utf8'));
-    } catch {
-      return { verified: false, reason: 'the bundle is not JSON' };
-    }
-    const parsed = parseBundle(json);
+    const parsed = parseBundleBytes(opts.blob);
     if (!parsed.ok) return { verified: false, reason: parsed.problem };
     bundle = parsed.bundle;
   }
