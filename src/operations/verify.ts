@@ -238,12 +238,14 @@ async function signatureCheck(opts: VerifyOptions, client: RegistryClient, ref: 
     return undefined;
   }
   const report = await checkImageSignatures({ client, reference: ref, manifest: m, requirement, signal: opts.signal });
+  const required = opts.signature !== undefined || opts.requireSignature === true;
+  // The release policy judges keyless signatures; one made with a key is as good as none without that key.
+  const judged = required ? report.signatures : report.signatures.filter((s) => s.keyless);
   return {
     report,
     outcome: {
-      required: opts.signature !== undefined || opts.requireSignature === true,
-      policy: report.policy, verified: report.verified, found: report.signatures.length,
-      reasons: report.signatures.map((s) => s.reason), identity: report.signatures.find((s) => s.verified)?.identity,
+      required, policy: report.policy, verified: report.verified, found: judged.length,
+      reasons: judged.map((s) => s.reason), identity: report.signatures.find((s) => s.verified)?.identity,
     },
   };
 }

@@ -262,8 +262,7 @@ export function checkSignatures(digest: string, tags: readonly string[], outcome
     if (outcome.verified) return pass('signatures', `signed${outcome.identity === undefined ? '' : ` by ${outcome.identity}`}: satisfies ${outcome.policy}`);
     if (outcome.found > 0) return fail('signatures', `no signature of ${outcome.found} satisfies ${outcome.policy}: ${outcome.reasons.join('; ')}`);
     if (outcome.required) return fail('signatures', `no signature found for ${digest.slice(0, 19)}… (${outcome.policy} required)`);
-    const info = checkSignatures(digest, tags);
-    return { ...info, message: `no signature found (${outcome.policy} is checked when one is); ${info.message}` };
+    return checkSignatures(digest, tags);
   }
   const hex = digest.startsWith('sha256:') && isDigest(digest) ? digest.slice(7) : undefined;
   if (hex === undefined) return { id: 'signatures', ok: 'skipped', message: `cosign names attachments by sha256 digests; ${digest} is not one`, info: true };

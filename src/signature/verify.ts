@@ -9,7 +9,7 @@ import { verify as cryptoVerify } from 'node:crypto';
 import type { Bundle } from '@sigstore/bundle';
 import { toSignedEntity, toTrustMaterial, Verifier, type SignedEntity } from '@sigstore/verify';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
-import { COSIGN_SIGN_PREDICATE, CosignMediaType } from './cosign.js';
+import { COSIGN_SIGN_PREDICATE, CosignAnnotation, CosignMediaType } from './cosign.js';
 import { legacyToBundle, parseBundleBytes } from './legacy.js';
 import { claimProblem, parseSimpleSigning, parseStatement } from './payload.js';
 import { identityProblem, type SignaturePolicy, type SignerIdentity } from './policy.js';
@@ -36,6 +36,8 @@ export type SignatureCandidate =
 export interface SignatureVerdict {
   scheme: SignatureScheme;
   where: string;
+  /** False for a signature made with a key (no certificate): an identity policy cannot judge it without the key. */
+  keyless: boolean;
   verified: boolean;
   reason: string;
   identity?: string | undefined;
@@ -64,8 +66,13 @@ const STEP: Record<string, string> = {
   PUBLIC_KEY_ERROR: 'the key is not valid',
 };
 
-function verdict(c: SignatureCandidate, verified: boolean, reason: string, signer?: SignerIdentity): SignatureVerdict {
-  return { scheme: c.scheme, where: c.where, verified, reason, ...(signer?.identity === undefined ? {} : { identity: signer.identity }), ...(signer?.issuer === undefined ? {} : { issuer: signer.issuer }) };
+function keylessCandidate(c: SignatureCandidate, bundle?: Bundle): boolean {
+  if (c.scheme === 'cosign-legacy') return c.annotations[CosignAnnotation.certificate] !== undefined;
+  return bundle === undefined || bundle.verificationMaterial.content.$case !== 'publicKey';
+}
+
+function verdict(c: SignatureCandidate, verified: boolean, reason: string, signer?: SignerIdentity, bundle?: Bundle): SignatureVerdict {
+  return { scheme: c.scheme, where: c.where, keyless: keylessCandidate(c, bundle), verified, reason, ...(signer?.identity === undefined ? {} : { identity: signer.identity }), ...(signer?.issuer === undefined ? {} : { issuer: signer.issuer }) };
 }
 
 function describeError(e: unknown, policy: SignaturePolicy): string {
@@ -170,7 +177,7 @@ export function verifyCandidate(c: SignatureCandidate, ctx: VerifyContext): Sign
   const parsed = parseBundleBytes(c.bundle);
   if (!parsed.ok) return verdict(c, false, parsed.problem);
   const r = verifyBundle(parsed.bundle, { ...ctx, artifact: ctx.subject, content: 'signature' });
-  return verdict(c, r.verified, r.reason, r.signer);
+  return verdict(c, r.verified, r.reason, r.signer, parsed.bundle);
 }
 
 /** An attestation's signature (a legacy `.att` DSSE layer with cosign's annotations, or a Sigstore bundle) under the policy. */

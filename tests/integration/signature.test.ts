@@ -71,11 +71,12 @@ beforeAll(async () => {
     images[name] = await pushImage(R, repo(name), 'v1', `${name}\n`);
   }
   // Images in Kairos' namespace, served by the local registry standing in for quay.io (--registry).
-  for (const name of ['good', 'bad', 'none']) {
+  for (const name of ['good', 'bad', 'none', 'keysigned']) {
     const k = kairosRepo(name);
     images[k] = await pushImage(R, k, 'v1', `${name}\n`);
   }
   await pushSigTag(R, kairosRepo('good'), d(kairosRepo('good')), [await keylessLayer(`quay.io/${kairosRepo('good')}`, d(kairosRepo('good')))]);
+  await pushSigTag(R, kairosRepo('keysigned'), d(kairosRepo('keysigned')), [legacyLayer(signer.privateKey, `quay.io/${kairosRepo('keysigned')}`, d(kairosRepo('keysigned')))]);
   await pushSigTag(R, kairosRepo('bad'), d(kairosRepo('bad')), [await keylessLayer(`quay.io/${kairosRepo('bad')}`, d(kairosRepo('bad')), { identity: 'https://github.com/someone/fork/.github/workflows/release.yaml@refs/heads/main' })]);
   await pushSigTag(R, repo('keyed'), d('keyed'), [legacyLayer(signer.privateKey, `${R}/${repo('keyed')}`, d('keyed'))]);
   // A valid signature of the keyed image, copied onto another image's tag: a replay.
@@ -238,6 +239,12 @@ describe('verify and the Kairos release policy', () => {
     const req = await cli([...kairos('none'), '--require-signature']);
     expect(req.code).toBe(3);
     expect(signatures(req)).toMatchObject({ ok: false });
+  });
+
+  it('a Kairos image signed with a key: the release policy cannot judge it (information); --key does', async () => {
+    expect(signatures(await cli(kairos('keysigned')))).toMatchObject({ ok: true, info: true });
+    const k = await cli(['verify', `quay.io/${kairosRepo('keysigned')}:v1`, '--registry', R, '--key', keyFile, '--json']);
+    expect(signatures(k)).toMatchObject({ ok: true, message: expect.stringMatching(/satisfies key cosign\.pub/) });
   });
 
   it('other images: no policy unless given; --key fails an unsigned one and passes a signed one', async () => {

@@ -47,7 +47,8 @@ function human(d: ReturnType<typeof json>, r: SignatureReport, style: Style): st
 
 export const signatureCommand: CommandSpec = {
   register(program: Command, run) {
-    const sig = program.command('signature').description('cosign signatures of images (legacy .sig tags and Sigstore bundles)');
+    const sig = program.command('signature').description('cosign signatures of images (legacy .sig tags and Sigstore bundles)')
+      .addHelpText('after', '\nExamples:\n  kairos-img signature verify <image> --key cosign.pub\n  kairos-img signature verify <image> --certificate-identity-regexp "^https://github.com/kairos-io/" --certificate-oidc-issuer https://token.actions.githubusercontent.com');
     const verify = sig.command('verify');
     // The program adds the global options (--json, --quiet, …) to its own commands only.
     for (const option of sig.options) verify.addOption(option);
