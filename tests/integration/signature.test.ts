@@ -300,6 +300,7 @@ describe('extract-img and the sign-blob bundle of the .sha256 file', () => {
     const out = path.join(tmp, 'extract-wrongkey');
     const r = await cli(['extract-img', `${R}/${repo('artifact-good')}:v1-img`, '--out', out, '--key', keyFile]);
     expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/no signature satisfies key cosign\.pub/);
     expect(existsSync(out) ? await readdir(out) : []).toEqual([]);
   });
 });
