@@ -8,7 +8,11 @@ export function signatureSteps(): StepDef[] {
 }
 
 export function signatureProgress(ui: StepUi): (e: SignatureEvent) => void {
-  return (e) => commonProgress(ui, e);
+  return (e) => {
+    // The verdict is data here (exit 3 from the command), not a failure of the step.
+    if (e.type === 'signature-checked' && !e.verified) ui.skip('signature', `No signature satisfies ${e.policy} (${e.found} found)`);
+    else commonProgress(ui, e);
+  };
 }
 
 export function sbomSteps(): StepDef[] {
