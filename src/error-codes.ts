@@ -55,6 +55,8 @@ export const ERROR_CODES = {
   CACHE_PLATFORM_MISMATCH: usage('the cached image is another platform than the one asked for (--arch)'),
   DOCKER_CONFIG_INVALID: usage('$DOCKER_CONFIG/config.json is not valid JSON'),
   CREDENTIAL_HELPER_INVALID: usage('a credential helper name in the Docker config is not valid'),
+  BAD_KEY: usage('--key is not a public key cosign signs with (PEM ECDSA P-256/384/521, RSA ≥ 2048, Ed25519)'),
+  BAD_TRUSTED_ROOT: usage('--trusted-root is not a trusted_root.json'),
   // ── the registry and the network ─────────────────────────────────────────────────────────────
   REGISTRY_UNREACHABLE: op('the registry host cannot be reached (DNS, refused, timeout)'),
   REGISTRY_CONNECTION_LOST: op('the connection dropped and retries ran out'),
@@ -127,6 +129,9 @@ export const ERROR_CODES = {
   LUET_UNAVAILABLE: op('--via luet needs luet on PATH or a Docker engine'),
   LUET_FAILED: op('luet util unpack failed'),
   LUET_IMAGE_PULL_FAILED: op('the engine could not pull the luet image'),
+  TRUSTED_ROOT_MISSING: op('the Sigstore trusted root shipped with kairos-img cannot be read (a broken install)'),
+  // ── verdicts ─────────────────────────────────────────────────────────────────────────────────
+  SIGNATURE_NOT_VERIFIED: { kind: 'verification' as const, meaning: 'no signature satisfies the policy (missing, replayed, corrupted, wrong key or identity); nothing was written' },
   // ── the run itself ───────────────────────────────────────────────────────────────────────────
   INTERRUPTED: { kind: 'interrupted' as const, meaning: 'Ctrl-C or SIGTERM; nothing was left half-written' },
 } as const satisfies Record<string, CodeInfo>;

@@ -52,3 +52,12 @@ export { loadTalosMatrix, parseTalosMatrix, checkTalos } from './catalog/index.j
 
 export * as policy from './policy/index.js';
 export * as version from './version/index.js';
+
+export { verifyImageSignature, checkImageSignatures } from './operations/signature.js';
+export type { SignatureRequirement, SignatureReport, SignatureVerifyOptions } from './operations/signature.js';
+export { signatureGate, signedBlobsCheck } from './operations/signature-gate.js';
+export type { SignedBlob } from './operations/signature-gate.js';
+export { signatureSource, tagSchemaReferrers } from './operations/signature-source.js';
+export { sbom } from './operations/sbom.js';
+export type { SbomOptions, SbomReport, SbomEntry } from './operations/sbom.js';
+export * as signature from './signature/index.js';
