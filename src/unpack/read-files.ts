@@ -17,15 +17,13 @@
  * Limits: a symlinked *parent* directory is reported, not followed; a symlink target that was
  * already passed in a higher layer before the link was seen is reported as unreadable.
  *
- * Hand-written on tar-stream: node-tar's reader cannot stop between layers cleanly nor tell us
- * about whiteouts, and nothing on npm reads files out of OCI layer stacks.
+ * Hand-written on the one tar walk (tar-walk.ts): node-tar's reader cannot stop between layers
+ * cleanly nor tell us about whiteouts, and nothing on npm reads files out of OCI layer stacks.
  */
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
-import { KairosImgError } from '../errors.js';
-import { asReadable, layerToTarStream, type ZstdDecoder } from './decompress.js';
+import type { ZstdDecoder } from './decompress.js';
 import { normalizeEntryName, parentOf } from './entry-path.js';
+import { walkTar, type EntryBody, type InvalidTarError } from './tar-walk.js';
 import { classifyWhiteout } from './whiteout.js';
 
 export interface LayerBlob {
@@ -79,9 +77,12 @@ export interface ReadFilesResult extends FileView {
   readonly complete: boolean;
 }
 
-type TarEntry = AsyncIterable<Buffer> & { header: tar.Header };
-
 const DEFAULT_MAX_FILE = 256 * 1024;
+const READ_FAILED: InvalidTarError = {
+  code: 'LAYER_READ_FAILED',
+  kind: 'operational',
+  hint: 'the layer could not be read as a tar archive; try again, or pull the image to check it',
+};
 const MAX_LINK_HOPS = 16;
 
 function rel(path: string): string {
@@ -177,86 +178,60 @@ function createTracker(paths: readonly string[]) {
 
 type Tracker = ReturnType<typeof createTracker>;
 
-async function drain(entry: AsyncIterable<Buffer>): Promise<void> {
-  for await (const _ of entry) {
-    // discard
-  }
-}
-
-async function readContent(entry: AsyncIterable<Buffer>, size: number, max: number): Promise<Buffer | undefined> {
-  if (size > max) {
-    await drain(entry);
-    return undefined;
-  }
+/** Gathers a wanted file's content (release files are small; larger ones are refused before this). */
+function collect(onDone: (content: Buffer) => void): EntryBody {
   const chunks: Buffer[] = [];
-  for await (const chunk of entry) chunks.push(chunk);
-  return Buffer.concat(chunks);
+  return {
+    write(chunk) {
+      chunks.push(chunk);
+    },
+    end() {
+      onDone(Buffer.concat(chunks));
+    },
+  };
 }
 
 async function readLayer(blob: LayerBlob, index: number, t: Tracker, opts: ReadFilesOptions, onBytes: (n: number) => void): Promise<void> {
   const signal = opts.signal;
-  const label = `layer ${blob.digest}`;
-  const tarStream = await layerToTarStream({
-    stream: asReadable(await blob.open(signal)),
+  const max = opts.maxFileSize ?? DEFAULT_MAX_FILE;
+  await walkTar({
+    stream: await blob.open(signal),
     mediaType: blob.mediaType,
     signal,
-    label,
+    label: `layer ${blob.digest}`,
     zstd: opts.zstd,
     onBytes,
-  });
-  const extract = tar.extract();
-  const feeding = pipeline(tarStream, extract, ...(signal ? [{ signal }] : []));
-  feeding.catch(() => undefined);
-  const max = opts.maxFileSize ?? DEFAULT_MAX_FILE;
-  try {
-    for await (const entry of extract as AsyncIterable<TarEntry>) {
-      const h = entry.header;
-      const name = rel(h.name);
+    invalid: READ_FAILED,
+    onEntry: (entry) => {
+      const name = rel(entry.name);
       t.seen(name);
       const wh = classifyWhiteout(name);
       if (wh.kind === 'whiteout') t.whiteout(wh.target);
       else if (wh.kind === 'opaque') t.opaque(wh.dir);
-      if (wh.kind !== 'none') {
-        await drain(entry);
-        continue;
-      }
+      if (wh.kind !== 'none') return undefined;
       if (t.wanted(name)) {
-        switch (h.type) {
+        switch (entry.kind) {
           case 'file':
-          case 'contiguous-file': {
-            const content = await readContent(entry, h.size ?? 0, max);
-            t.found(name, content === undefined
-              ? { kind: 'unreadable', why: `/${name} is larger than ${max} bytes`, layer: index }
-              : { kind: 'file', content, layer: index });
-            continue;
-          }
+            if (entry.size > max) {
+              t.found(name, { kind: 'unreadable', why: `/${name} is larger than ${max} bytes`, layer: index });
+              return undefined;
+            }
+            return collect((content) => t.found(name, { kind: 'file', content, layer: index }));
           case 'symlink':
-          case 'link': {
-            const hard = h.type === 'link';
-            t.found(name, { kind: 'link', target: linkTarget(name, h.linkname ?? '', hard), hard, layer: index });
-            break;
+          case 'hardlink': {
+            const hard = entry.kind === 'hardlink';
+            t.found(name, { kind: 'link', target: linkTarget(name, entry.linkname, hard), hard, layer: index });
+            return undefined;
           }
           default:
-            t.found(name, { kind: 'unreadable', why: `/${name} is a ${h.type ?? 'special entry'}, not a file`, layer: index });
+            t.found(name, { kind: 'unreadable', why: `/${name} is a ${entry.type}, not a file`, layer: index });
+            return undefined;
         }
-      } else if (h.type !== 'directory' && t.isWantedAncestor(name)) {
-        t.shadow(name, h.type === 'symlink');
       }
-      await drain(entry);
-    }
-    await feeding;
-  } catch (e) {
-    extract.destroy();
-    tarStream.destroy();
-    await feeding.catch(() => undefined);
-    if (e instanceof KairosImgError) throw e;
-    if (signal?.aborted === true) throw new KairosImgError('INTERRUPTED', 'interrupted', { kind: 'interrupted', cause: e });
-    throw new KairosImgError('LAYER_READ_FAILED', `${label}: ${e instanceof Error ? e.message : String(e)}`, {
-      kind: 'operational',
-      hint: 'the layer could not be read as a tar archive; try again, or pull the image to check it',
-      cause: e,
-    });
-  }
+      if (entry.kind !== 'dir' && t.isWantedAncestor(name)) t.shadow(name, entry.kind === 'symlink');
+      return undefined;
+    },
+  });
 }
 
 /**

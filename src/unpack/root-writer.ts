@@ -1,10 +1,14 @@
 /**
- * The I/O edge of unpacking: every filesystem operation on the root goes through here, on paths
- * resolved by resolve-in-root.ts. It caches which paths are known real directories (so the parents
- * of most entries cost no syscall), forgets them whenever something is removed or replaced — by an
- * alias key, so case- or normalisation-folding filesystems cannot reuse a stale entry — and keeps
+ * The I/O edge of unpacking: every filesystem call of an unpack is made here, on paths resolved
+ * by resolve-in-root.ts. It caches which paths are known real directories (so the parents of most
+ * entries cost no syscall), forgets them whenever something is removed or replaced — by an alias
+ * key, so case- or normalisation-folding filesystems cannot reuse a stale entry — and keeps
  * directory metadata to apply last (writing into a directory changes its mtime, and a read-only
  * mode would stop an unprivileged writer).
+ *
+ * What owners, device nodes and privileged xattrs do is decided once per writer by its `FsEval`
+ * (umoci's fseval): the privileged one sets them, the unprivileged one skips and counts them; the
+ * operations below never ask whether they run as root.
  *
  * Synchronous syscalls on purpose: one lstat/mkdir/symlink costs microseconds, far less than a
  * threadpool round trip, and decompression keeps running on the threadpool (zlib) or in another
@@ -12,16 +16,37 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { KairosImgError } from '../errors.js';
 import { aliasKey, isWithin, joinPath, splitPath } from './entry-path.js';
-import type { EntryMeta, ExistingKind } from './entry-semantics.js';
+import { isPrivilegedXattr, placementFor, type EntryKind, type EntryMeta, type ExistingKind } from './entry-semantics.js';
 import { resolveInRoot, type Lookup, type NodeInfo } from './resolve-in-root.js';
+import type { EntryBody } from './tar-walk.js';
+
+/** Where a writer counts what it skipped and reports warnings (the current layer's). */
+export interface WriteReport {
+  skipped: { owners: number; devices: number; xattrs: number };
+  /** One warning per `kind` is kept; later ones are counted. */
+  warn(kind: string, text: string): void;
+}
+
+export type DeviceKind = 'char-device' | 'block-device' | 'fifo';
+
+export interface RootWriterOptions {
+  /** Set owners (and with root, device nodes and privileged xattrs). Default: true when running as root. */
+  preserveOwners?: boolean | undefined;
+  signal?: AbortSignal | undefined;
+  /** The root's own mode, applied by `finish` unless a layer's `./` entry sets one. */
+  rootMode?: number | undefined;
+}
 
 export interface RootWriter {
   readonly root: string;
   /** Absolute host path of a resolved root-relative path. */
   abs(path: string): string;
   lookup: Lookup;
+  /** The current layer's report (skips and warnings go there). */
+  startLayer(report: WriteReport): void;
   /**
    * Resolves a directory path inside the root (following symlinks as if the root were `/`) and
    * creates what is missing; returns the real root-relative path and the directories it created.
@@ -34,8 +59,20 @@ export interface RootWriter {
   remove(path: string): void;
   /** Removes the children of a resolved directory that `keep` rejects, recursing into kept directories. */
   clearLower(dir: string, keep: (childPath: string) => boolean): void;
-  noteDir(path: string): void;
-  deferDirMeta(path: string, meta: EntryMeta): void;
+
+  /** A regular file at a resolved path (replacing what is there); its content goes to the body. */
+  file(path: string, meta: EntryMeta): EntryBody;
+  /** A directory (merged with one that exists); its mode and times are applied by `finish`. */
+  dir(path: string, meta: EntryMeta): void;
+  /** The root's own owner and (at `finish`) mode and times, from a `./` entry. */
+  rootDir(meta: EntryMeta): void;
+  symlink(path: string, target: string, meta: EntryMeta): void;
+  /** A hardlink to a resolved existing non-directory `target`. */
+  hardlink(path: string, target: string): void;
+  /** A device node or fifo; false when the strategy skipped it (counted and warned). */
+  node(path: string, kind: DeviceKind, meta: EntryMeta, dev: { major: number; minor: number }, displayName: string): Promise<boolean>;
+  /** The entry's extended attributes (those the strategy allows). */
+  xattrs(path: string, xattrs: EntryMeta['xattrs']): Promise<void>;
   /** Applies deferred directory modes and times, deepest first. Call once, after the last layer. */
   finish(): void;
 }
@@ -44,11 +81,81 @@ export function errnoOf(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
 }
 
-export function createRootWriter(root: string): RootWriter {
+export function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+/**
+ * The privileged/unprivileged strategy, chosen once (umoci's fseval): what happens to an inode's
+ * owner, whether device nodes are made, which xattrs are set.
+ */
+interface FsEval {
+  /** `fresh`: the inode was just created by us, so it already has our uid and gid. */
+  chown(meta: EntryMeta, fresh: boolean, set: (uid: number, gid: number) => void, report: WriteReport): void;
+  mknod: boolean;
+  xattr(name: string): boolean;
+}
+
+function createFsEval(opts: { preserveOwners: boolean; root: boolean; isOurs: (meta: EntryMeta) => boolean }): FsEval {
+  const chown: FsEval['chown'] = opts.preserveOwners
+    ? (meta, fresh, set) => {
+        if (!(fresh && opts.isOurs(meta))) set(meta.uid, meta.gid);
+      }
+    : (meta, _fresh, _set, report) => {
+        if (meta.uid !== 0 || meta.gid !== 0) report.skipped.owners++;
+      };
+  const privileged = opts.preserveOwners && opts.root;
+  return { chown, mknod: privileged, xattr: privileged ? () => true : (name) => !isPrivilegedXattr(name) };
+}
+
+/** Writes are batched up to this many bytes per syscall; also the per-file memory bound. */
+const WRITE_BATCH = 4 * 1024 * 1024;
+const O_CREATE_FILE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
+const S_ISGID = 0o2000;
+
+/** The process umask, read without changing it (process.umask() with no argument is deprecated). */
+function currentUmask(): number {
+  try {
+    const m = /^Umask:\s*([0-7]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (m?.[1] !== undefined) return parseInt(m[1], 8);
+  } catch {
+    // not Linux
+  }
+  return 0o777; // unknown: every mode is then set with fchmod
+}
+
+let setfattrAvailable: Promise<boolean> | undefined;
+function hasSetfattr(): Promise<boolean> {
+  setfattrAvailable ??= execa('setfattr', ['--version'], { reject: false }).then(
+    (r) => r.exitCode === 0,
+    () => false,
+  );
+  return setfattrAvailable;
+}
+
+const NO_REPORT: WriteReport = { skipped: { owners: 0, devices: 0, xattrs: 0 }, warn: () => undefined };
+
+export function createRootWriter(root: string, opts: RootWriterOptions = {}): RootWriter {
   const realDirs = new Map<string, string>(); // exact path → alias key
   const aliasCounts = new Map<string, number>();
   const deferred = new Map<string, EntryMeta>();
   const abs = (path: string): string => (path === '' ? root : join(root, path));
+  const signal = opts.signal;
+  let report = NO_REPORT;
+
+  // Saved syscalls per created file or symlink (tens of thousands in a rootfs): open(2) sets the
+  // mode when the umask keeps its bits, and a new inode already has our uid and gid — unless its
+  // directory is setgid, which the directories we make are only when the root is (the bit is
+  // inherited; the layers' own directory modes are applied at the end).
+  const umask = currentUmask();
+  const euid = process.geteuid?.() ?? -1;
+  const egid = process.getegid?.() ?? -1;
+  const rootSetgid = (fs.statSync(root).mode & S_ISGID) !== 0;
+  const fsEval = createFsEval({
+    preserveOwners: opts.preserveOwners ?? isRoot(),
+    root: isRoot(),
+    isOurs: (meta) => !rootSetgid && meta.uid === euid && meta.gid === egid,
+  });
 
   function noteDir(path: string): void {
     if (path === '' || realDirs.has(path)) return;
@@ -168,7 +275,120 @@ export function createRootWriter(root: string): RootWriter {
     }
   }
 
+  /** Creates via `create`; on EEXIST consults the placement rule, removes what is there, retries. */
+  function place(path: string, kind: EntryKind, create: () => void): 'created' | 'merged' {
+    try {
+      create();
+      return 'created';
+    } catch (e) {
+      if (errnoOf(e) !== 'EEXIST') throw e;
+    }
+    if (placementFor(existing(path), kind) === 'merge-dir') return 'merged';
+    remove(path);
+    create();
+    return 'created';
+  }
+
+  function file(path: string, meta: EntryMeta): EntryBody {
+    let fd = -1;
+    place(path, 'file', () => {
+      fd = fs.openSync(abs(path), O_CREATE_FILE, meta.mode & 0o777);
+    });
+    let batch: Buffer[] = [];
+    let batched = 0;
+    const flush = (): void => {
+      if (batched === 0) return;
+      fs.writevSync(fd, batch);
+      batch = [];
+      batched = 0;
+    };
+    let open = true;
+    const close = (): void => {
+      if (!open) return;
+      open = false;
+      fs.closeSync(fd);
+    };
+    return {
+      write(chunk) {
+        batch.push(chunk);
+        batched += chunk.length;
+        if (batched >= WRITE_BATCH) flush();
+      },
+      abort: close,
+      end() {
+        try {
+          flush();
+          fsEval.chown(meta, true, (u, g) => fs.fchownSync(fd, u, g), report);
+          // After chown (which clears setuid/setgid), when the umask took bits or there are special ones.
+          if ((meta.mode & 0o7000) !== 0 || (meta.mode & umask) !== 0) fs.fchmodSync(fd, meta.mode);
+          fs.futimesSync(fd, meta.atime, meta.mtime);
+        } finally {
+          close();
+        }
+      },
+    };
+  }
+
+  function dir(path: string, meta: EntryMeta): void {
+    const p = abs(path);
+    place(path, 'dir', () => fs.mkdirSync(p, { mode: 0o755 }));
+    noteDir(path);
+    fsEval.chown(meta, false, (u, g) => fs.lchownSync(p, u, g), report);
+    deferred.set(path, meta);
+  }
+
+  function rootDir(meta: EntryMeta): void {
+    fsEval.chown(meta, false, (u, g) => fs.lchownSync(root, u, g), report);
+    deferred.set('', meta);
+  }
+
+  function symlink(path: string, target: string, meta: EntryMeta): void {
+    const p = abs(path);
+    place(path, 'symlink', () => fs.symlinkSync(target, p));
+    fsEval.chown(meta, true, (u, g) => fs.lchownSync(p, u, g), report);
+    fs.lutimesSync(p, meta.atime, meta.mtime);
+  }
+
+  function hardlink(path: string, target: string): void {
+    place(path, 'hardlink', () => fs.linkSync(abs(target), abs(path)));
+  }
+
+  async function node(path: string, kind: DeviceKind, meta: EntryMeta, dev: { major: number; minor: number }, displayName: string): Promise<boolean> {
+    if (kind !== 'fifo' && !fsEval.mknod) {
+      report.skipped.devices++;
+      report.warn('device', `device node "${displayName}" skipped (needs root and owner preservation)`);
+      return false;
+    }
+    const p = abs(path);
+    const mode = (meta.mode & 0o777).toString(8);
+    const args = kind === 'fifo' ? ['p'] : [kind === 'char-device' ? 'c' : 'b', String(dev.major), String(dev.minor)];
+    if (existing(path) !== 'none') remove(path);
+    await execa('mknod', ['-m', mode, '--', p, ...args], signal ? { cancelSignal: signal } : {});
+    fsEval.chown(meta, false, (u, g) => fs.lchownSync(p, u, g), report);
+    fs.chmodSync(p, meta.mode);
+    fs.utimesSync(p, meta.atime, meta.mtime);
+    return true;
+  }
+
+  async function xattrs(path: string, list: EntryMeta['xattrs']): Promise<void> {
+    for (const x of list) {
+      if (!fsEval.xattr(x.name)) {
+        report.skipped.xattrs++;
+        continue;
+      }
+      // tar-stream decodes PAX values as UTF-8: a binary value that was not valid UTF-8 is lost.
+      if (x.value.includes('\uFFFD') || !(await hasSetfattr())) {
+        report.skipped.xattrs++;
+        report.warn('xattr', `extended attribute ${x.name} on "${path}" not set (${x.value.includes('\uFFFD') ? 'binary value not representable' : 'setfattr not installed'})`);
+        continue;
+      }
+      const value = `0s${Buffer.from(x.value, 'utf8').toString('base64')}`;
+      await execa('setfattr', ['-h', '-n', x.name, '-v', value, '--', abs(path)], signal ? { cancelSignal: signal } : {});
+    }
+  }
+
   function finish(): void {
+    if (opts.rootMode !== undefined) fs.chmodSync(root, opts.rootMode);
     const paths = [...deferred.keys()].sort((a, b) => b.length - a.length);
     for (const path of paths) {
       const meta = deferred.get(path) as EntryMeta;
@@ -186,13 +406,21 @@ export function createRootWriter(root: string): RootWriter {
     root,
     abs,
     lookup,
+    startLayer: (r) => {
+      report = r;
+    },
     ensureDir,
     resolveNoFollow,
     existing,
     remove,
     clearLower,
-    noteDir,
-    deferDirMeta: (path, meta) => void deferred.set(path, meta),
+    file,
+    dir,
+    rootDir,
+    symlink,
+    hardlink,
+    node,
+    xattrs,
     finish,
   };
 }
