@@ -59,7 +59,7 @@ export function describeSkip(reason: SkipReason): string {
   switch (reason) {
     case 'directory': return 'directory';
     case 'not-a-regular-file': return 'not a regular file (artifacts hold only regular files)';
-    case 'unsafe-name': return 'unsafe name (".." or NUL)';
+    case 'unsafe-name': return 'unsafe name (".." or NUL, or not UTF-8)';
     case 'outside-build': return 'not directly in build/ or at the root';
     case 'metadata': return 'whiteout entry';
   }

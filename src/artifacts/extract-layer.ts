@@ -6,7 +6,9 @@
  */
 import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
-import { walkTar, type EntryBody } from '../unpack/tar-walk.js';
+import { isUtf8 } from 'node:buffer';
+import { displayName, fromBytes } from '../unpack/entry-path.js';
+import { contiguous, walkTar, type EntryBody } from '../unpack/tar-walk.js';
 import { classifyEntry, describeSkip, entryTypeOf, type SkipReason } from './artifact-entries.js';
 import type { ArtifactSink } from './artifact-sink.js';
 
@@ -75,14 +77,17 @@ export async function extractArtifactLayer(opts: ExtractLayerOptions): Promise<L
     invalid: { code: 'ARTIFACT_LAYER_CORRUPT', kind: 'verification', hint: 'the artifact layer is not a valid tar stream; pull it again' },
     onEntry: (entry) => {
       stats.entries++;
-      const decision = classifyEntry(entry.name, entryTypeOf(entry.kind));
+      // Names are bytes; an artifact file gets its name as text, so one that is not UTF-8 is unsafe.
+      const decision = isUtf8(Buffer.from(entry.name, 'latin1'))
+        ? classifyEntry(fromBytes(entry.name), entryTypeOf(entry.kind))
+        : ({ kind: 'skip', reason: 'unsafe-name', warn: true } as const);
       if (decision.kind === 'file') {
         stats.files++;
-        return intoSink((stream) => opts.sink.addFile(decision.name, stream));
+        return contiguous(intoSink((stream) => opts.sink.addFile(decision.name, stream)), entry.size);
       }
       if (decision.warn) {
         stats.skipped[decision.reason] = (stats.skipped[decision.reason] ?? 0) + 1;
-        if (!examples.has(decision.reason)) examples.set(decision.reason, entry.name);
+        if (!examples.has(decision.reason)) examples.set(decision.reason, displayName(entry.name));
       }
       return undefined;
     },

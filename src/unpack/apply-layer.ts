@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import { KairosImgError } from '../errors.js';
-import { baseName, nameProblem, normalizeEntryName, parentOf } from './entry-path.js';
+import { baseName, displayName, nameProblem, nameTooLong, normalizeEntryName, parentOf } from './entry-path.js';
 import { childSurvivesOpaque, whiteoutAction } from './entry-semantics.js';
 import type { ZstdDecoder } from './decompress.js';
 import { createRootWriter, isRoot, type RootWriter, type WriteReport } from './root-writer.js';
@@ -66,13 +66,15 @@ export function emptyStats(): LayerStats {
   };
 }
 
-function badEntry(label: string, name: string, problem: string): KairosImgError {
-  return new KairosImgError('UNPACK_BAD_ENTRY', `${label}: entry "${name.replace(/\u0000/g, '\\0')}": ${problem}`, {
+function badEntry(label: string, name: string, problem: string, hint = 'the layer is malformed or malicious; nothing was written outside the target directory'): KairosImgError {
+  return new KairosImgError('UNPACK_BAD_ENTRY', `${label}: entry "${displayName(name)}": ${problem}`, {
     kind: 'verification',
-    hint: 'the layer is malformed or malicious; nothing was written outside the target directory',
-    details: { entry: name },
+    hint,
+    details: { entry: displayName(name) },
   });
 }
+
+const TOO_LONG_HINT = 'Linux limits a name to 255 bytes and a path to 4095; the layer cannot be unpacked as it is (GNU tar fails on it too)';
 
 /** Counts a file's content bytes on their way to the writer. */
 function counted(body: EntryBody, stats: LayerStats): EntryBody {
@@ -121,12 +123,13 @@ export async function applyLayer(opts: ApplyLayerOptions): Promise<LayerStats> {
     const wh = classifyWhiteout(name);
     if (wh.kind === 'none') return false;
     if (wh.kind === 'ignored') {
-      warn('whiteout-ignored', `entry "${entry.name}" skipped (${wh.reason})`);
+      warn('whiteout-ignored', `entry "${displayName(entry.name)}" skipped (${wh.reason})`);
       return true;
     }
     stats.whiteouts++;
     if (wh.kind === 'opaque') {
-      const dir = w.resolveNoFollow(wh.dir);
+      // The marker's directory is resolved like any entry's parent: through a symlink too.
+      const dir = w.resolve(wh.dir);
       if (w.existing(dir) === 'dir') w.clearLower(dir, (c) => childSurvivesOpaque(c, layerPaths));
       return true;
     }
@@ -144,18 +147,19 @@ export async function applyLayer(opts: ApplyLayerOptions): Promise<LayerStats> {
     const problem = nameProblem(entry.name);
     if (problem) throw badEntry(label, entry.name, problem === 'empty' ? 'empty name' : 'name contains a NUL byte');
     const { path: name, contained } = normalizeEntryName(entry.name);
-    if (contained) warn('contained', `entry "${entry.name}" names a path outside the root; written as "/${name}" inside it`);
+    if (contained) warn('contained', `entry "${displayName(entry.name)}" names a path outside the root; written as "/${displayName(name)}" inside it`);
     const kind = entry.kind;
     if (kind === undefined) {
-      warn(`type:${entry.type}`, `entry "${entry.name}" of type ${entry.type} skipped`);
+      warn(`type:${entry.type}`, `entry "${displayName(entry.name)}" of type ${entry.type} skipped (not a file type this unpack knows)`);
       return undefined;
     }
+    if (nameTooLong(name, w.root)) throw badEntry(label, entry.name, 'name too long for the filesystem', TOO_LONG_HINT);
     if (interpretWhiteouts && applyWhiteout(entry, name)) return undefined;
 
     const meta = entry.meta;
     if (name === '') {
       if (kind === 'dir') w.rootDir(meta);
-      else warn('root', `entry "${entry.name}" would replace the root with a ${kind}; skipped`);
+      else warn('root', `entry "${displayName(entry.name)}" would replace the root with a ${kind}; skipped`);
       return undefined;
     }
 
@@ -168,7 +172,7 @@ export async function applyLayer(opts: ApplyLayerOptions): Promise<LayerStats> {
     switch (kind) {
       case 'file': {
         stats.files++;
-        const body = counted(w.file(path, meta), stats);
+        const body = counted(w.file(path, meta, entry.size), stats);
         if (xattrs === undefined) return body;
         return {
           ...body,
@@ -185,6 +189,7 @@ export async function applyLayer(opts: ApplyLayerOptions): Promise<LayerStats> {
       case 'symlink': {
         const target = entry.linkname;
         if (target === '' || target.includes('\u0000')) throw badEntry(label, entry.name, 'symlink with an empty or NUL-containing target');
+        if (target.length > 4095) throw badEntry(label, entry.name, 'symlink target too long for the filesystem', TOO_LONG_HINT);
         w.symlink(path, target, meta);
         stats.symlinks++;
         break;
@@ -194,13 +199,13 @@ export async function applyLayer(opts: ApplyLayerOptions): Promise<LayerStats> {
         const lp = nameProblem(linkname);
         if (lp) throw badEntry(label, entry.name, `hardlink with ${lp === 'empty' ? 'an empty' : 'a NUL-containing'} target`);
         const normalized = normalizeEntryName(linkname);
-        if (normalized.contained) warn('contained-link', `hardlink "${entry.name}" → "${linkname}" names a path outside the root; resolved inside it`);
+        if (normalized.contained) warn('contained-link', `hardlink "${displayName(entry.name)}" → "${displayName(linkname)}" names a path outside the root; resolved inside it`);
         // The target's parents are resolved inside the root; its last component is not followed
         // (link(2) does not follow it either), so a link can only ever share an inode in the root.
         const target = w.resolveNoFollow(normalized.path);
         const tk = w.existing(target);
-        if (target === '' || tk === 'dir') throw badEntry(label, entry.name, `hardlink to a directory ("${linkname}")`);
-        if (tk === 'none') throw badEntry(label, entry.name, `hardlink target "${linkname}" does not exist`);
+        if (target === '' || tk === 'dir') throw badEntry(label, entry.name, `hardlink to a directory ("${displayName(linkname)}")`);
+        if (tk === 'none') throw badEntry(label, entry.name, `hardlink target "${displayName(linkname)}" does not exist`);
         if (target !== path) w.hardlink(path, target);
         stats.hardlinks++;
         break;
@@ -209,7 +214,7 @@ export async function applyLayer(opts: ApplyLayerOptions): Promise<LayerStats> {
       case 'block-device':
       case 'fifo':
         return (async () => {
-          if (await w.node(path, kind, meta, { major: entry.devmajor, minor: entry.devminor }, entry.name)) {
+          if (await w.node(path, kind, meta, { major: entry.devmajor, minor: entry.devminor })) {
             stats.files++;
             await xattrs?.();
           }
@@ -229,6 +234,7 @@ export async function applyLayer(opts: ApplyLayerOptions): Promise<LayerStats> {
       compressedBytes = n;
     },
     onEntry: applyEntry,
+    warn,
   });
   if (ownWriter) w.finish();
   opts.onProgress?.({ bytes: compressedBytes, entries: stats.entries });

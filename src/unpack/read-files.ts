@@ -22,8 +22,8 @@
  */
 import type { Readable } from 'node:stream';
 import type { ZstdDecoder } from './decompress.js';
-import { normalizeEntryName, parentOf } from './entry-path.js';
-import { walkTar, type EntryBody, type InvalidTarError } from './tar-walk.js';
+import { displayName, fromBytes, normalizeEntryName, parentOf, toBytes } from './entry-path.js';
+import { contiguous, walkTar, type EntryBody, type InvalidTarError } from './tar-walk.js';
 import { classifyWhiteout } from './whiteout.js';
 
 export interface LayerBlob {
@@ -100,7 +100,7 @@ function under(path: string, dir: string): boolean {
   return dir === '' || path.startsWith(`${dir}/`);
 }
 
-/** The pure bookkeeping: which wanted paths are decided, by which layer. */
+/** The pure bookkeeping: which wanted paths (names as bytes) are decided, by which layer. */
 function createTracker(paths: readonly string[]) {
   const wanted = new Set(paths.map(rel));
   const entries = new Map<string, FoundEntry>();
@@ -120,7 +120,7 @@ function createTracker(paths: readonly string[]) {
     if (wanted.has(path)) return;
     wanted.add(path);
     if (seen.has(path) && !entries.has(path)) {
-      entries.set(path, { kind: 'unreadable', why: `link target /${path} was passed before the link was read`, layer, again: true });
+      entries.set(path, { kind: 'unreadable', why: `link target /${displayName(path)} was passed before the link was read`, layer, again: true });
     }
   };
 
@@ -159,7 +159,7 @@ function createTracker(paths: readonly string[]) {
         else if (opaques.some((d) => under(w, d))) entries.set(w, { kind: 'absent', why: 'opaque', layer });
         else {
           const s = shadows.find((x) => under(w, x.path));
-          if (s?.symlink === true) entries.set(w, { kind: 'unreadable', why: `parent /${s.path} is a symlink (not followed)`, layer });
+          if (s?.symlink === true) entries.set(w, { kind: 'unreadable', why: `parent /${displayName(s.path)} is a symlink (not followed)`, layer });
           else if (s !== undefined) entries.set(w, { kind: 'absent', why: 'shadowed', layer });
         }
       }
@@ -213,10 +213,10 @@ async function readLayer(blob: LayerBlob, index: number, t: Tracker, opts: ReadF
         switch (entry.kind) {
           case 'file':
             if (entry.size > max) {
-              t.found(name, { kind: 'unreadable', why: `/${name} is larger than ${max} bytes`, layer: index });
+              t.found(name, { kind: 'unreadable', why: `/${displayName(name)} is larger than ${max} bytes`, layer: index });
               return undefined;
             }
-            return collect((content) => t.found(name, { kind: 'file', content, layer: index }));
+            return contiguous(collect((content) => t.found(name, { kind: 'file', content, layer: index })), entry.size);
           case 'symlink':
           case 'hardlink': {
             const hard = entry.kind === 'hardlink';
@@ -224,7 +224,7 @@ async function readLayer(blob: LayerBlob, index: number, t: Tracker, opts: ReadF
             return undefined;
           }
           default:
-            t.found(name, { kind: 'unreadable', why: `/${name} is a ${entry.type}, not a file`, layer: index });
+            t.found(name, { kind: 'unreadable', why: `/${displayName(name)} is ${entry.kind === undefined ? `an entry of type ${entry.type}` : `a ${entry.kind}`}, not a file`, layer: index });
             return undefined;
         }
       }
@@ -240,14 +240,14 @@ async function readLayer(blob: LayerBlob, index: number, t: Tracker, opts: ReadF
  * pass for the target alone; release files rarely need it (their link targets are asked for).
  */
 export async function readImageFiles(opts: ReadFilesOptions): Promise<ReadFilesResult> {
-  const first = await readPass(opts);
+  const first = await readPass(opts, opts.paths.map(toBytes));
   const wanted = new Set(first.wanted);
   let entries = first.entries;
   let bytesRead = first.bytesRead;
   for (let pass = 0; pass < MAX_LINK_HOPS; pass++) {
     const again = [...entries].filter(([, e]) => e.kind === 'unreadable' && e.again === true).map(([p]) => `/${p}`);
     if (again.length === 0) break;
-    const next = await readPass({ ...opts, paths: again, decided: undefined });
+    const next = await readPass({ ...opts, decided: undefined }, again);
     bytesRead += next.bytesRead;
     for (const w of next.wanted) wanted.add(w);
     const merged = new Map(entries);
@@ -256,19 +256,25 @@ export async function readImageFiles(opts: ReadFilesOptions): Promise<ReadFilesR
   }
   const complete = first.complete;
   const { wanted: _, ...result } = first;
-  return { ...result, entries, bytesRead, lookup: (path) => lookupIn(entries, wanted, complete, path) };
+  const found = entries;
+  return { ...result, entries: asText(found), bytesRead, lookup: (path) => lookupIn(found, wanted, complete, path) };
+}
+
+/** The entries keyed (and link targets named) as text, for the API; names stay bytes inside. */
+function asText(entries: ReadonlyMap<string, FoundEntry>): ReadonlyMap<string, FoundEntry> {
+  return new Map([...entries].map(([p, e]) => [fromBytes(p), e.kind === 'link' ? { ...e, target: fromBytes(e.target) } : e]));
 }
 
 function lookupIn(entries: ReadonlyMap<string, FoundEntry>, wanted: ReadonlySet<string>, complete: boolean, path: string): Lookup {
-  let p = rel(path);
+  let p = rel(toBytes(path));
   for (let hop = 0; hop <= MAX_LINK_HOPS; hop++) {
     const e = entries.get(p);
     if (e === undefined) {
-      if (!wanted.has(p)) return { state: 'unknown', reason: `/${p} was not looked for` };
+      if (!wanted.has(p)) return { state: 'unknown', reason: `/${displayName(p)} was not looked for` };
       return complete ? { state: 'absent' } : { state: 'unknown' };
     }
     switch (e.kind) {
-      case 'file': return { state: 'present', content: e.content, path: `/${p}` };
+      case 'file': return { state: 'present', content: e.content, path: `/${fromBytes(p)}` };
       case 'absent': return { state: 'absent' };
       case 'unreadable': return { state: 'unknown', reason: e.why };
       case 'link': p = e.target; break;
@@ -277,8 +283,9 @@ function lookupIn(entries: ReadonlyMap<string, FoundEntry>, wanted: ReadonlySet<
   return { state: 'unknown', reason: `too many symlinks from ${path}` };
 }
 
-async function readPass(opts: ReadFilesOptions): Promise<ReadFilesResult & { wanted: ReadonlySet<string> }> {
-  const t = createTracker(opts.paths);
+/** One top-down pass for `paths` (names as bytes). */
+async function readPass(opts: ReadFilesOptions, paths: readonly string[]): Promise<ReadFilesResult & { wanted: ReadonlySet<string> }> {
+  const t = createTracker(paths);
   const decided = opts.decided ?? ((): boolean => t.everyWantedDecided());
   let bytesRead = 0;
   let layersRead = 0;

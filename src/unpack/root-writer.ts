@@ -10,15 +10,20 @@
  * (umoci's fseval): the privileged one sets them, the unprivileged one skips and counts them; the
  * operations below never ask whether they run as root.
  *
+ * Paths are bytes (latin1 strings, see entry-path.ts): every syscall gets them as a Buffer unless
+ * they are ASCII, and the two programs run here (mknod, setfattr), whose arguments can only be
+ * UTF-8, reach a name that is not through a temporary ASCII alias in the root.
+ *
  * Synchronous syscalls on purpose: one lstat/mkdir/symlink costs microseconds, far less than a
  * threadpool round trip, and decompression keeps running on the threadpool (zlib) or in another
  * process (zstd) meanwhile.
  */
+import { isUtf8 } from 'node:buffer';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { join } from 'node:path';
 import { execa } from 'execa';
 import { KairosImgError } from '../errors.js';
-import { aliasKey, isWithin, joinPath, splitPath } from './entry-path.js';
+import { aliasKey, displayName, isAscii, joinPath, parentOf, splitPath } from './entry-path.js';
 import { isPrivilegedXattr, placementFor, type EntryKind, type EntryMeta, type ExistingKind } from './entry-semantics.js';
 import { resolveInRoot, type Lookup, type NodeInfo } from './resolve-in-root.js';
 import type { EntryBody } from './tar-walk.js';
@@ -42,8 +47,8 @@ export interface RootWriterOptions {
 
 export interface RootWriter {
   readonly root: string;
-  /** Absolute host path of a resolved root-relative path. */
-  abs(path: string): string;
+  /** Absolute host path of a resolved root-relative path (a Buffer when the name is not ASCII). */
+  abs(path: string): string | Buffer;
   lookup: Lookup;
   /** The current layer's report (skips and warnings go there). */
   startLayer(report: WriteReport): void;
@@ -54,14 +59,19 @@ export interface RootWriter {
   ensureDir(path: string): { path: string; created: string[] };
   /** Resolves a path's parent inside the root without creating anything; the last name is not followed. */
   resolveNoFollow(path: string): string;
+  /** Resolves every component of a path inside the root, the last one included (a symlinked directory is followed). */
+  resolve(path: string): string;
   existing(path: string): ExistingKind;
   /** Removes whatever is at a resolved path (a subtree for a directory), forgetting cached facts. */
   remove(path: string): void;
   /** Removes the children of a resolved directory that `keep` rejects, recursing into kept directories. */
   clearLower(dir: string, keep: (childPath: string) => boolean): void;
 
-  /** A regular file at a resolved path (replacing what is there); its content goes to the body. */
-  file(path: string, meta: EntryMeta): EntryBody;
+  /**
+   * A regular file at a resolved path (replacing what is there); its content goes to the body, at
+   * its offsets (a sparse file's holes stay holes); `size` is the file's final size.
+   */
+  file(path: string, meta: EntryMeta, size: number): EntryBody;
   /** A directory (merged with one that exists); its mode and times are applied by `finish`. */
   dir(path: string, meta: EntryMeta): void;
   /** The root's own owner and (at `finish`) mode and times, from a `./` entry. */
@@ -70,7 +80,7 @@ export interface RootWriter {
   /** A hardlink to a resolved existing non-directory `target`. */
   hardlink(path: string, target: string): void;
   /** A device node or fifo; false when the strategy skipped it (counted and warned). */
-  node(path: string, kind: DeviceKind, meta: EntryMeta, dev: { major: number; minor: number }, displayName: string): Promise<boolean>;
+  node(path: string, kind: DeviceKind, meta: EntryMeta, dev: { major: number; minor: number }): Promise<boolean>;
   /** The entry's extended attributes (those the strategy allows). */
   xattrs(path: string, xattrs: EntryMeta['xattrs']): Promise<void>;
   /** Applies deferred directory modes and times, deepest first. Call once, after the last layer. */
@@ -133,13 +143,70 @@ function hasSetfattr(): Promise<boolean> {
   return setfattrAvailable;
 }
 
+/**
+ * Paths (or alias keys) in a tree, so that a path and everything under it are dropped in time
+ * proportional to what is dropped — not to everything cached (N whiteouts of N directories were
+ * quadratic: 80k took 70 s).
+ */
+function pathTree<V>() {
+  const values = new Map<string, V>();
+  const children = new Map<string, Set<string>>();
+  return {
+    values: values as ReadonlyMap<string, V>,
+    get: (path: string): V | undefined => values.get(path),
+    has: (path: string): boolean => values.has(path),
+    set(path: string, value: V): void {
+      values.set(path, value);
+      for (let p = path; p !== ''; p = parentOf(p)) {
+        const parent = parentOf(p);
+        let c = children.get(parent);
+        if (c === undefined) {
+          c = new Set();
+          children.set(parent, c);
+        }
+        if (c.has(p)) break; // its ancestors are linked already
+        c.add(p);
+      }
+    },
+    delete(path: string): void {
+      values.delete(path);
+    },
+    /** Drops `path` and every path under it, calling `dropped` for each that had a value. */
+    deleteSubtree(path: string, dropped?: (p: string, v: V) => void): void {
+      const stack = [path];
+      while (stack.length > 0) {
+        const p = stack.pop() as string;
+        const v = values.get(p);
+        if (v !== undefined) {
+          values.delete(p);
+          dropped?.(p, v);
+        }
+        const c = children.get(p);
+        if (c !== undefined) {
+          for (const k of c) stack.push(k);
+          children.delete(p);
+        }
+      }
+      if (path !== '') children.get(parentOf(path))?.delete(path);
+    },
+    clear(): void {
+      values.clear();
+      children.clear();
+    },
+  };
+}
+
 const NO_REPORT: WriteReport = { skipped: { owners: 0, devices: 0, xattrs: 0 }, warn: () => undefined };
 
 export function createRootWriter(root: string, opts: RootWriterOptions = {}): RootWriter {
-  const realDirs = new Map<string, string>(); // exact path → alias key
-  const aliasCounts = new Map<string, number>();
-  const deferred = new Map<string, EntryMeta>();
-  const abs = (path: string): string => (path === '' ? root : join(root, path));
+  const realDirs = new Set<string>(); // exact paths known to be real directories
+  const byAlias = pathTree<Set<string>>(); // alias key → the exact cached paths with that key
+  const deferred = pathTree<EntryMeta>();
+  const rootPrefix = Buffer.from(`${root}/`);
+  const abs = (path: string): string | Buffer => {
+    if (path === '') return root;
+    return isAscii(path) ? `${root}/${path}` : Buffer.concat([rootPrefix, Buffer.from(path, 'latin1')]);
+  };
   const signal = opts.signal;
   let report = NO_REPORT;
 
@@ -159,27 +226,18 @@ export function createRootWriter(root: string, opts: RootWriterOptions = {}): Ro
 
   function noteDir(path: string): void {
     if (path === '' || realDirs.has(path)) return;
+    realDirs.add(path);
     const key = aliasKey(path);
-    realDirs.set(path, key);
-    aliasCounts.set(key, (aliasCounts.get(key) ?? 0) + 1);
+    const same = byAlias.get(key);
+    if (same === undefined) byAlias.set(key, new Set([path]));
+    else same.add(path);
   }
 
+  /** Forgets every cached directory whose alias key is `path`'s or lies under it. */
   function forget(path: string): void {
-    const key = aliasKey(path);
-    // Cached paths are ancestor-closed: if nothing aliases `path`, nothing under it is cached either.
-    if (!aliasCounts.has(key)) return;
-    for (const [p, k] of realDirs) {
-      if (isWithin(k, key)) {
-        realDirs.delete(p);
-        const n = (aliasCounts.get(k) ?? 1) - 1;
-        if (n <= 0) aliasCounts.delete(k);
-        else aliasCounts.set(k, n);
-      }
-    }
-  }
-
-  function forgetDeferred(path: string): void {
-    for (const p of deferred.keys()) if (isWithin(p, path)) deferred.delete(p);
+    byAlias.deleteSubtree(aliasKey(path), (_key, paths) => {
+      for (const p of paths) realDirs.delete(p);
+    });
   }
 
   const lookup: Lookup = (path) => {
@@ -197,7 +255,7 @@ export function createRootWriter(root: string, opts: RootWriterOptions = {}): Ro
       noteDir(path);
       return { type: 'dir' };
     }
-    if (st.isSymbolicLink()) return { type: 'symlink', target: fs.readlinkSync(abs(path), 'utf8') };
+    if (st.isSymbolicLink()) return { type: 'symlink', target: fs.readlinkSync(abs(path), { encoding: 'buffer' }).toString('latin1') };
     return { type: 'other' } satisfies NodeInfo;
   };
 
@@ -217,9 +275,10 @@ export function createRootWriter(root: string, opts: RootWriterOptions = {}): Ro
         created.push(current);
         continue;
       }
-      throw new KairosImgError('UNPACK_BAD_ENTRY', `layer puts an entry under "${current}", which is not a directory`, {
+      throw new KairosImgError('UNPACK_BAD_ENTRY', `layer puts an entry under "${displayName(current)}", which is not a directory`, {
         kind: 'verification',
-        details: { path },
+        hint: 'the layer is malformed or malicious; nothing was written outside the target directory',
+        details: { path: displayName(path) },
       });
     }
     return { path: resolved.path, created };
@@ -231,6 +290,10 @@ export function createRootWriter(root: string, opts: RootWriterOptions = {}): Ro
     if (name === undefined) return '';
     const parent = resolveInRoot(parts.join('/'), lookup);
     return joinPath(parent.path, name);
+  }
+
+  function resolve(path: string): string {
+    return resolveInRoot(path, lookup).path;
   }
 
   function existing(path: string): ExistingKind {
@@ -252,7 +315,7 @@ export function createRootWriter(root: string, opts: RootWriterOptions = {}): Ro
     if (kind === 'none') return;
     if (kind === 'dir') {
       fs.rmSync(abs(path), { recursive: true, force: true });
-      forgetDeferred(path);
+      deferred.deleteSubtree(path);
     } else {
       fs.unlinkSync(abs(path));
       deferred.delete(path);
@@ -263,7 +326,7 @@ export function createRootWriter(root: string, opts: RootWriterOptions = {}): Ro
   function clearLower(dir: string, keep: (childPath: string) => boolean): void {
     let names: string[];
     try {
-      names = fs.readdirSync(abs(dir));
+      names = fs.readdirSync(abs(dir), { encoding: 'buffer' }).map((b) => b.toString('latin1'));
     } catch (e) {
       if (errnoOf(e) === 'ENOENT' || errnoOf(e) === 'ENOTDIR') return;
       throw e;
@@ -289,16 +352,25 @@ export function createRootWriter(root: string, opts: RootWriterOptions = {}): Ro
     return 'created';
   }
 
-  function file(path: string, meta: EntryMeta): EntryBody {
+  function file(path: string, meta: EntryMeta, size: number): EntryBody {
     let fd = -1;
     place(path, 'file', () => {
       fd = fs.openSync(abs(path), O_CREATE_FILE, meta.mode & 0o777);
     });
+    // Contiguous chunks are gathered into one pwritev; a jump in offsets (a hole) flushes.
     let batch: Buffer[] = [];
     let batched = 0;
+    let batchAt = 0;
+    let written = 0;
     const flush = (): void => {
       if (batched === 0) return;
-      fs.writevSync(fd, batch);
+      let done = fs.writevSync(fd, batch, batchAt);
+      // A short write (rare: a signal, a full disk on the way) continues where it stopped.
+      while (done < batched) {
+        const rest = Buffer.concat(batch).subarray(done);
+        done += fs.writeSync(fd, rest, 0, rest.length, batchAt + done);
+      }
+      written = Math.max(written, batchAt + batched);
       batch = [];
       batched = 0;
     };
@@ -309,7 +381,9 @@ export function createRootWriter(root: string, opts: RootWriterOptions = {}): Ro
       fs.closeSync(fd);
     };
     return {
-      write(chunk) {
+      write(chunk, offset) {
+        if (batched > 0 && offset !== batchAt + batched) flush();
+        if (batched === 0) batchAt = offset;
         batch.push(chunk);
         batched += chunk.length;
         if (batched >= WRITE_BATCH) flush();
@@ -318,6 +392,8 @@ export function createRootWriter(root: string, opts: RootWriterOptions = {}): Ro
       end() {
         try {
           flush();
+          // A sparse file ending in a hole: the size without writing the zeros.
+          if (size > written) fs.ftruncateSync(fd, size);
           fsEval.chown(meta, true, (u, g) => fs.fchownSync(fd, u, g), report);
           // After chown (which clears setuid/setgid), when the umask took bits or there are special ones.
           if ((meta.mode & 0o7000) !== 0 || (meta.mode & umask) !== 0) fs.fchmodSync(fd, meta.mode);
@@ -344,7 +420,8 @@ export function createRootWriter(root: string, opts: RootWriterOptions = {}): Ro
 
   function symlink(path: string, target: string, meta: EntryMeta): void {
     const p = abs(path);
-    place(path, 'symlink', () => fs.symlinkSync(target, p));
+    const to = Buffer.from(target, 'latin1');
+    place(path, 'symlink', () => fs.symlinkSync(to, p));
     fsEval.chown(meta, true, (u, g) => fs.lchownSync(p, u, g), report);
     fs.lutimesSync(p, meta.atime, meta.mtime);
   }
@@ -353,17 +430,44 @@ export function createRootWriter(root: string, opts: RootWriterOptions = {}): Ro
     place(path, 'hardlink', () => fs.linkSync(abs(target), abs(path)));
   }
 
-  async function node(path: string, kind: DeviceKind, meta: EntryMeta, dev: { major: number; minor: number }, displayName: string): Promise<boolean> {
+  /**
+   * Runs `run` with a UTF-8 host path for the resolved `path` (program arguments are UTF-8 text):
+   * the path itself when it is valid UTF-8, else a temporary ASCII alias in the root (a hardlink,
+   * or for a directory a rename there and back).
+   */
+  async function withArgPath(path: string, kind: 'dir' | 'other' | 'new', run: (argPath: string) => Promise<void>): Promise<void> {
+    const bytes = Buffer.from(path, 'latin1');
+    if (isUtf8(bytes)) return run(path === '' ? root : `${root}/${bytes.toString('utf8')}`);
+    const alias = `.kairos-img-alias-${randomBytes(6).toString('hex')}`;
+    const aliasPath = `${root}/${alias}`;
+    if (kind === 'new') {
+      await run(aliasPath);
+      fs.renameSync(aliasPath, abs(path));
+      return;
+    }
+    if (kind === 'dir') fs.renameSync(abs(path), aliasPath);
+    else fs.linkSync(abs(path), aliasPath);
+    try {
+      await run(aliasPath);
+    } finally {
+      if (kind === 'dir') fs.renameSync(aliasPath, abs(path));
+      else fs.unlinkSync(aliasPath);
+    }
+  }
+
+  async function node(path: string, kind: DeviceKind, meta: EntryMeta, dev: { major: number; minor: number }): Promise<boolean> {
     if (kind !== 'fifo' && !fsEval.mknod) {
       report.skipped.devices++;
-      report.warn('device', `device node "${displayName}" skipped (needs root and owner preservation)`);
+      report.warn('device', `device node "${displayName(path)}" skipped (needs root and owner preservation)`);
       return false;
     }
     const p = abs(path);
     const mode = (meta.mode & 0o777).toString(8);
     const args = kind === 'fifo' ? ['p'] : [kind === 'char-device' ? 'c' : 'b', String(dev.major), String(dev.minor)];
     if (existing(path) !== 'none') remove(path);
-    await execa('mknod', ['-m', mode, '--', p, ...args], signal ? { cancelSignal: signal } : {});
+    await withArgPath(path, 'new', async (argPath) => {
+      await execa('mknod', ['-m', mode, '--', argPath, ...args], signal ? { cancelSignal: signal } : {});
+    });
     fsEval.chown(meta, false, (u, g) => fs.lchownSync(p, u, g), report);
     fs.chmodSync(p, meta.mode);
     fs.utimesSync(p, meta.atime, meta.mtime);
@@ -376,20 +480,24 @@ export function createRootWriter(root: string, opts: RootWriterOptions = {}): Ro
         report.skipped.xattrs++;
         continue;
       }
-      // tar-stream decodes PAX values as UTF-8: a binary value that was not valid UTF-8 is lost.
-      if (x.value.includes('\uFFFD') || !(await hasSetfattr())) {
+      const nameBytes = Buffer.from(x.name, 'latin1');
+      const problem = !isUtf8(nameBytes) ? 'its name is not UTF-8' : !(await hasSetfattr()) ? 'setfattr not installed' : undefined;
+      if (problem !== undefined) {
         report.skipped.xattrs++;
-        report.warn('xattr', `extended attribute ${x.name} on "${path}" not set (${x.value.includes('\uFFFD') ? 'binary value not representable' : 'setfattr not installed'})`);
+        report.warn('xattr', `extended attribute ${displayName(x.name)} on "${displayName(path)}" not set (${problem})`);
         continue;
       }
-      const value = `0s${Buffer.from(x.value, 'utf8').toString('base64')}`;
-      await execa('setfattr', ['-h', '-n', x.name, '-v', value, '--', abs(path)], signal ? { cancelSignal: signal } : {});
+      // Values are bytes: passed base64-encoded (`0s…`), so binary values arrive intact.
+      const args = ['-h', '-n', nameBytes.toString('utf8'), '-v', `0s${x.value.toString('base64')}`, '--'];
+      await withArgPath(path, existing(path) === 'dir' ? 'dir' : 'other', async (argPath) => {
+        await execa('setfattr', [...args, argPath], signal ? { cancelSignal: signal } : {});
+      });
     }
   }
 
   function finish(): void {
     if (opts.rootMode !== undefined) fs.chmodSync(root, opts.rootMode);
-    const paths = [...deferred.keys()].sort((a, b) => b.length - a.length);
+    const paths = [...deferred.values.keys()].sort((a, b) => b.length - a.length);
     for (const path of paths) {
       const meta = deferred.get(path) as EntryMeta;
       // Re-resolve: apply only if the path is still a real directory reached without a symlink.
@@ -411,6 +519,7 @@ export function createRootWriter(root: string, opts: RootWriterOptions = {}): Ro
     },
     ensureDir,
     resolveNoFollow,
+    resolve,
     existing,
     remove,
     clearLower,
