@@ -88,6 +88,14 @@ export function entryMeta(header: MetaSource, kind: EntryKind, warn?: MetaWarnin
   return { mode, uid, gid, mtime, atime, xattrs };
 }
 
+/**
+ * Attributes that describe the host, not the image: never restored (umoci and GNU tar skip
+ * SELinux labels too; the target's policy labels the tree).
+ */
+export function isHostOnlyXattr(name: string): boolean {
+  return name === 'security.selinux';
+}
+
 /** Unprivileged processes may only set `user.*` attributes. */
 export function isPrivilegedXattr(name: string): boolean {
   return !name.startsWith('user.');

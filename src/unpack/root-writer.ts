@@ -24,7 +24,7 @@ import * as fs from 'node:fs';
 import { execa } from 'execa';
 import { KairosImgError } from '../errors.js';
 import { aliasKey, displayName, isAscii, joinPath, parentOf, splitPath } from './entry-path.js';
-import { isPrivilegedXattr, placementFor, type EntryKind, type EntryMeta, type ExistingKind } from './entry-semantics.js';
+import { isHostOnlyXattr, isPrivilegedXattr, placementFor, type EntryKind, type EntryMeta, type ExistingKind } from './entry-semantics.js';
 import { resolveInRoot, type Lookup, type NodeInfo } from './resolve-in-root.js';
 import type { EntryBody } from './tar-walk.js';
 
@@ -476,7 +476,7 @@ export function createRootWriter(root: string, opts: RootWriterOptions = {}): Ro
 
   async function xattrs(path: string, list: EntryMeta['xattrs']): Promise<void> {
     for (const x of list) {
-      if (!fsEval.xattr(x.name)) {
+      if (isHostOnlyXattr(x.name) || !fsEval.xattr(x.name)) {
         report.skipped.xattrs++;
         continue;
       }

@@ -295,8 +295,9 @@ function readSparseEntries(block: Buffer, start: number, count: number, regions:
 }
 
 function decimal(text: string, what: string): number {
-  if (!/^[0-9]{1,16}$/.test(text)) throw sparseError(`${what} "${text.slice(0, 40)}" is not a decimal number`);
-  return Number(text);
+  const n = Number(text);
+  if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(n)) throw sparseError(`${what} "${text.slice(0, 40)}" is not a decimal number`);
+  return n;
 }
 
 /** GNU PAX sparse 0.1 (`GNU.sparse.map`) or 0.0 (the same pairs from repeated offset/numbytes keys). */

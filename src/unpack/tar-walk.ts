@@ -318,7 +318,7 @@ function paxSparse(pax: ReadonlyMap<string, Buffer>, local: readonly PaxRecord[]
     throw tarFormatError(`GNU sparse format ${version} is not supported (known: 0.0, 0.1, 1.0)`);
   }
   const size = text(pax.get('GNU.sparse.realsize')) ?? text(pax.get('GNU.sparse.size'));
-  if (size === undefined || !/^[0-9]{1,16}$/.test(size)) throw tarFormatError(`GNU sparse ${version} file without a valid real size`);
+  if (size === undefined || !/^[0-9]+$/.test(size) || !Number.isSafeInteger(Number(size))) throw tarFormatError(`GNU sparse ${version} file without a valid real size`);
   const name = text(pax.get('GNU.sparse.name'));
   if (version === '1.0') return { spec: { kind: 'map-in-data' }, realSize: Number(size), name };
   let numbers: string[];
@@ -363,7 +363,8 @@ async function readEntries(q: ByteQueue, opts: WalkTarOptions): Promise<void> {
     switch (h.typeflag) {
       case 'x':
       case 'X': // Solaris' older name for it; GNU tar reads both
-        local = local.concat(parsePaxRecords(await readMeta(q, h.size, 'a PAX extended header')));
+        // Only the last of several extended headers counts (as in GNU, BSD and star tar).
+        local = parsePaxRecords(await readMeta(q, h.size, 'a PAX extended header'));
         continue;
       case 'g':
         // POSIX: a record with an empty value deletes the global one.
@@ -399,7 +400,7 @@ async function readEntries(q: ByteQueue, opts: WalkTarOptions): Promise<void> {
     let stored = h.size;
     const paxSize = text(pax.get('size'));
     if (paxSize !== undefined) {
-      if (!/^[0-9]{1,16}$/.test(paxSize) || !Number.isSafeInteger(Number(paxSize))) throw tarFormatError(`entry "${displayName(name)}": PAX size "${paxSize.slice(0, 40)}" is not a size`);
+      if (!/^[0-9]+$/.test(paxSize) || !Number.isSafeInteger(Number(paxSize))) throw tarFormatError(`entry "${displayName(name)}": PAX size "${paxSize.slice(0, 40)}" is not a size`);
       stored = Number(paxSize);
     }
     if (isHeaderOnly(h.typeflag)) stored = 0;
