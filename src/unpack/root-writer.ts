@@ -23,6 +23,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { execa } from 'execa';
 import { KairosImgError } from '../errors.js';
+import { hasProgram } from './decoder-process.js';
 import { aliasKey, displayName, isAscii, joinPath, parentOf, splitPath } from './entry-path.js';
 import { isHostOnlyXattr, isPrivilegedXattr, placementFor, type EntryKind, type EntryMeta, type ExistingKind } from './entry-semantics.js';
 import { resolveInRoot, type Lookup, type NodeInfo } from './resolve-in-root.js';
@@ -132,15 +133,6 @@ function currentUmask(): number {
     // not Linux
   }
   return 0o777; // unknown: every mode is then set with fchmod
-}
-
-let setfattrAvailable: Promise<boolean> | undefined;
-function hasSetfattr(): Promise<boolean> {
-  setfattrAvailable ??= execa('setfattr', ['--version'], { reject: false }).then(
-    (r) => r.exitCode === 0,
-    () => false,
-  );
-  return setfattrAvailable;
 }
 
 /**
@@ -481,7 +473,7 @@ export function createRootWriter(root: string, opts: RootWriterOptions = {}): Ro
         continue;
       }
       const nameBytes = Buffer.from(x.name, 'latin1');
-      const problem = !isUtf8(nameBytes) ? 'its name is not UTF-8' : !(await hasSetfattr()) ? 'setfattr not installed' : undefined;
+      const problem = !isUtf8(nameBytes) ? 'its name is not UTF-8' : !(await hasProgram('setfattr')) ? 'setfattr not installed' : undefined;
       if (problem !== undefined) {
         report.skipped.xattrs++;
         report.warn('xattr', `extended attribute ${displayName(x.name)} on "${displayName(path)}" not set (${problem})`);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
+import { afterEach, beforeEach } from 'vitest';
 import { tarOf, type Entry } from '../../scripts/fixtures/image-builder.mjs';
 import type { LayerInput } from '../../src/unpack/index.js';
 
@@ -167,6 +168,29 @@ export async function sandbox(): Promise<Sandbox> {
       }
     },
     cleanup: () => fsp.rm(base, { recursive: true, force: true }),
+  };
+}
+
+/** A fresh sandbox for every test of the file, with `dir` (`<base>/target`) as the unpack target. */
+export function sandboxEachTest(): { readonly sb: Sandbox; readonly dir: string } {
+  let current: Sandbox | undefined;
+  beforeEach(async () => {
+    current = await sandbox();
+  });
+  afterEach(async () => {
+    await current?.cleanup();
+  });
+  const get = (): Sandbox => {
+    if (current === undefined) throw new Error('sandboxEachTest: used outside a test');
+    return current;
+  };
+  return {
+    get sb() {
+      return get();
+    },
+    get dir() {
+      return join(get().base, 'target');
+    },
   };
 }
 

@@ -6,7 +6,7 @@ import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { execa } from 'execa';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createArtifactSink } from '../../../src/artifacts/artifact-sink.js';
 import { extractArtifactLayer } from '../../../src/artifacts/extract-layer.js';
 import { KairosImgError } from '../../../src/errors.js';
@@ -21,25 +21,15 @@ import {
   rawEntry,
   rawHeader,
   rawTar,
-  sandbox,
+  sandboxEachTest,
   tarOf,
   type Entry,
-  type Sandbox,
 } from '../../helpers/layers.js';
 
 const TAR = 'application/vnd.oci.image.layer.v1.tar';
-let sb: Sandbox;
-let dir: string;
+const box = sandboxEachTest();
 
-beforeEach(async () => {
-  sb = await sandbox();
-  dir = join(sb.base, 'target');
-});
-afterEach(async () => {
-  await sb.cleanup();
-});
-
-const unpackBuffers = (...tars: Buffer[]) => unpackImage({ dir, layers: tars.map((t) => layerOf(t, TAR)), force: true });
+const unpackBuffers = (...tars: Buffer[]) => unpackImage({ dir: box.dir, layers: tars.map((t) => layerOf(t, TAR)), force: true });
 const failure = (p: Promise<unknown>): Promise<KairosImgError> =>
   p.then(
     () => {
@@ -51,8 +41,8 @@ const failure = (p: Promise<unknown>): Promise<KairosImgError> =>
     },
   );
 const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
-const names = (p = dir): string[] => fs.readdirSync(p, { encoding: 'buffer' }).map((b) => b.toString('latin1')).sort();
-const siblings = (): string[] => fs.readdirSync(sb.base).sort();
+const names = (p = box.dir): string[] => fs.readdirSync(p, { encoding: 'buffer' }).map((b) => b.toString('latin1')).sort();
+const siblings = (): string[] => fs.readdirSync(box.sb.base).sort();
 const isRoot = process.getuid?.() === 0;
 
 describe('non-file entries whose header gives a size (GNU tar and Go read them as header-only)', () => {
@@ -67,8 +57,8 @@ describe('non-file entries whose header gives a size (GNU tar and Go read them a
     );
     await unpackBuffers(tar);
     expect(names()).toEqual(['d', 'fifo', 'file', 'hard', 'sym']);
-    expect(fs.readFileSync(join(dir, 'd/after'), 'utf8')).toBe('after\n');
-    expect(fs.lstatSync(join(dir, 'hard')).ino).toBe(fs.lstatSync(join(dir, 'file')).ino);
+    expect(fs.readFileSync(join(box.dir, 'd/after'), 'utf8')).toBe('after\n');
+    expect(fs.lstatSync(join(box.dir, 'hard')).ino).toBe(fs.lstatSync(join(box.dir, 'file')).ino);
     expect(siblings()).toEqual(['outside', 'root', 'target']);
   });
 
@@ -86,18 +76,18 @@ describe('non-file entries whose header gives a size (GNU tar and Go read them a
     const tar = rawTar(headerOnly({ name: 'build/', typeflag: '5', size: 3 }), rawEntry({ name: 'build/k.img', typeflag: '0' }, Buffer.from('disk')));
     const r = await readImageFiles({ layers: [{ digest: 'sha256:x', mediaType: TAR, size: tar.length, open: () => Readable.from([tar]) }], paths: ['/build/k.img'] });
     expect(r.lookup('/build/k.img')).toMatchObject({ state: 'present', content: Buffer.from('disk') });
-    const sink = await createArtifactSink({ outDir: dir, label: 'artifact' });
+    const sink = await createArtifactSink({ outDir: box.dir, label: 'artifact' });
     const stats = await extractArtifactLayer({ blob: Readable.from([tar]), mediaType: TAR, sink, label: 'artifact' });
     expect(stats.files).toBe(1);
     await sink.finish();
-    expect(fs.readFileSync(join(dir, 'k.img'), 'utf8')).toBe('disk');
+    expect(fs.readFileSync(join(box.dir, 'k.img'), 'utf8')).toBe('disk');
   });
 });
 
 describe('GNU sparse files (written by GNU tar itself)', () => {
   const MiB = 1024 * 1024;
   async function sparseSource(): Promise<{ path: string; content: Buffer }> {
-    const src = join(sb.base, 'src');
+    const src = join(box.sb.base, 'src');
     await fsp.mkdir(src);
     const path = join(src, 'sparse.db');
     const fd = fs.openSync(path, 'w');
@@ -116,12 +106,12 @@ describe('GNU sparse files (written by GNU tar itself)', () => {
     ['PAX 1.0', ['-H', 'posix', '--sparse-version=1.0']],
   ])('%s: the content comes back and the holes stay holes', async (_n, format) => {
     const { content } = await sparseSource();
-    const r = await execa('tar', ['--sparse', ...format, '-cf', '-', '-C', join(sb.base, 'src'), 'sparse.db'], { encoding: 'buffer' });
+    const r = await execa('tar', ['--sparse', ...format, '-cf', '-', '-C', join(box.sb.base, 'src'), 'sparse.db'], { encoding: 'buffer' });
     const tar = Buffer.from(r.stdout);
     expect(tar.length).toBeLessThan(64 * 1024); // really sparse in the archive
     const report = await unpackBuffers(tar);
     expect(names()).toEqual(['sparse.db']);
-    const out = join(dir, 'sparse.db');
+    const out = join(box.dir, 'sparse.db');
     expect(fs.statSync(out).size).toBe(5 * MiB);
     expect(fs.readFileSync(out).equals(content)).toBe(true);
     expect(fs.statSync(out).blocks * 512).toBeLessThan(256 * 1024);
@@ -131,7 +121,7 @@ describe('GNU sparse files (written by GNU tar itself)', () => {
 
   it('image file reads see a sparse file`s holes as zeros', async () => {
     const { content } = await sparseSource();
-    const r = await execa('tar', ['--sparse', '-H', 'posix', '-cf', '-', '-C', join(sb.base, 'src'), 'sparse.db'], { encoding: 'buffer' });
+    const r = await execa('tar', ['--sparse', '-H', 'posix', '-cf', '-', '-C', join(box.sb.base, 'src'), 'sparse.db'], { encoding: 'buffer' });
     const tar = Buffer.from(r.stdout);
     const files = await readImageFiles({
       layers: [{ digest: 'sha256:x', mediaType: TAR, size: tar.length, open: () => Readable.from([tar]) }],
@@ -147,7 +137,7 @@ describe('GNU sparse files (written by GNU tar itself)', () => {
     const r = await unpackBuffers(rawTar(rawEntry({ name: 'mystery', typeflag: 'Q' }, Buffer.from('data')), rawEntry({ name: 'ok', typeflag: '0' })));
     expect(names()).toEqual(['ok']);
     expect(r.warnings.join('\n')).toMatch(/mystery.*type Q.*skipped/);
-    await fsp.rm(dir, { recursive: true });
+    await fsp.rm(box.dir, { recursive: true });
     const e = await failure(
       unpackBuffers(rawTar(paxEntry({ 'GNU.sparse.major': '2', 'GNU.sparse.minor': '0', 'GNU.sparse.name': 'x' }, { name: 'GNUSparseFile.0/x', typeflag: '0' }, Buffer.from('x')))),
     );
@@ -170,13 +160,13 @@ describe('file names are bytes', () => {
       ),
     );
     expect(names()).toEqual(['caf\xc3\xa9', 'col-\xfd', 'col-\xfe', 'hard', 'pax-\xe9\xff', 'sym'].sort());
-    const at = (n: string): Buffer => Buffer.concat([Buffer.from(`${dir}/`), bytes(n)]);
+    const at = (n: string): Buffer => Buffer.concat([Buffer.from(`${box.dir}/`), bytes(n)]);
     expect(fs.readFileSync(at('col-\xfe'), 'utf8')).toBe('fe\n');
     expect(fs.readFileSync(at('col-\xfd'), 'utf8')).toBe('fd\n');
     expect(fs.readFileSync(at('hard'), 'utf8')).toBe('fd\n');
     expect(fs.readFileSync(at('pax-\xe9\xff'), 'utf8')).toBe('fe\n');
     expect(fs.readlinkSync(at('sym'), { encoding: 'buffer' }).equals(bytes('tgt-\xff\x80'))).toBe(true);
-    expect(fs.readFileSync(join(dir, 'café'), 'utf8')).toBe('utf8\n');
+    expect(fs.readFileSync(join(box.dir, 'café'), 'utf8')).toBe('utf8\n');
   });
 
   it('warnings and errors print names escaped: valid UTF-8 as is, other bytes as \\xNN', async () => {
@@ -191,32 +181,32 @@ describe('file names are bytes', () => {
     const value = Buffer.from([0xff, 0x00, 0x80, 0x01, 0x0a]);
     await unpackBuffers(rawTar(paxEntry([['SCHILY.xattr.user.bin', value]], { name: bytes('x-\xfe'), typeflag: '0' }, Buffer.from('x'))));
     // getfattr takes names from argv (UTF-8 only): read it through a plain-named hardlink.
-    fs.linkSync(Buffer.concat([Buffer.from(`${dir}/`), bytes('x-\xfe')]), join(dir, 'plain'));
-    const got = await execa('getfattr', ['--only-values', '-n', 'user.bin', 'plain'], { cwd: dir, encoding: 'buffer', stripFinalNewline: false });
+    fs.linkSync(Buffer.concat([Buffer.from(`${box.dir}/`), bytes('x-\xfe')]), join(box.dir, 'plain'));
+    const got = await execa('getfattr', ['--only-values', '-n', 'user.bin', 'plain'], { cwd: box.dir, encoding: 'buffer', stripFinalNewline: false });
     expect(Buffer.from(got.stdout).toString('hex')).toBe(value.toString('hex'));
   });
 
   it('artifact layers skip names that are not UTF-8 instead of writing another name', async () => {
     const tar = rawTar(rawEntry({ name: bytes('k-\xfe.img'), typeflag: '0' }, Buffer.from('bad')), rawEntry({ name: 'k.img', typeflag: '0' }, Buffer.from('good')));
-    const sink = await createArtifactSink({ outDir: dir, label: 'artifact' });
+    const sink = await createArtifactSink({ outDir: box.dir, label: 'artifact' });
     const stats = await extractArtifactLayer({ blob: Readable.from([tar]), mediaType: TAR, sink, label: 'artifact' });
     await sink.finish();
     expect(stats).toMatchObject({ files: 1, skipped: { 'unsafe-name': 1 } });
-    expect(fs.readdirSync(dir)).toEqual(['k.img']);
+    expect(fs.readdirSync(box.dir)).toEqual(['k.img']);
   });
 });
 
 describe('whiteouts', () => {
   it('an opaque marker in a symlinked directory empties the directory the link resolves to', async () => {
     await unpackImage({
-      dir,
+      dir: box.dir,
       layers: [
         layerOf(await tarOf([{ path: 'real/', type: 'dir' }, { path: 'real/lower', type: 'file', content: 'l' }, { path: 'link', type: 'symlink', linkname: '/real' }]), TAR),
         layerOf(await tarOf([{ path: 'link/.wh..wh..opq', type: 'file', content: '' }, { path: 'link/upper', type: 'file', content: 'u' }]), TAR),
       ],
     });
-    expect(names(join(dir, 'real'))).toEqual(['upper']);
-    expect(fs.readlinkSync(join(dir, 'link'))).toBe('/real');
+    expect(names(join(box.dir, 'real'))).toEqual(['upper']);
+    expect(fs.readlinkSync(join(box.dir, 'link'))).toBe('/real');
   });
 
   it('removing N directories by whiteouts takes time proportional to N', { timeout: 180_000 }, async () => {
@@ -228,7 +218,7 @@ describe('whiteouts', () => {
         whs.push(rawHeader({ name: `.wh.d${i}`, typeflag: '0' }));
       }
       const t0 = performance.now();
-      const target = join(sb.base, `many-${n}`);
+      const target = join(box.sb.base, `many-${n}`);
       const r = await unpackImage({ dir: target, layers: [layerOf(rawTar(...dirs), TAR), layerOf(rawTar(...whs), TAR)] });
       const t = performance.now() - t0;
       expect(r.whiteouts).toBe(n);
@@ -254,9 +244,9 @@ describe('PAX records', () => {
         paxEntry({ mtime: '1400000000' }, { name: 'own', typeflag: '0' }),
       ),
     );
-    expect(fs.statSync(join(dir, 'plain')).mtimeMs).toBe(1500000000_000);
-    expect(fs.statSync(join(dir, 'local')).mtimeMs).toBe(1500000000_000);
-    expect(fs.statSync(join(dir, 'own')).mtimeMs).toBe(1400000000_000);
+    expect(fs.statSync(join(box.dir, 'plain')).mtimeMs).toBe(1500000000_000);
+    expect(fs.statSync(join(box.dir, 'local')).mtimeMs).toBe(1500000000_000);
+    expect(fs.statSync(join(box.dir, 'own')).mtimeMs).toBe(1400000000_000);
   });
 
   it('a malformed record is refused with a clear error (GNU tar reports it and fails too)', async () => {
@@ -277,30 +267,30 @@ describe('PAX records', () => {
 
   it('a bad numeric value is ignored with a warning', async () => {
     const r = await unpackBuffers(rawTar(paxEntry({ mtime: '999xxx9324.432432444444' }, { name: 'foo', typeflag: '0', mtime: 1000 })));
-    expect(fs.statSync(join(dir, 'foo')).mtimeMs).toBe(1000_000);
+    expect(fs.statSync(join(box.dir, 'foo')).mtimeMs).toBe(1000_000);
     expect(r.warnings.join('\n')).toMatch(/mtime/);
   });
 });
 
 describe('errors and warnings name the problem and the fix', () => {
   it('a symlink loop has a hint', async () => {
-    const e = await failure(unpackImage({ dir, layers: [layerOf(await tarOf([{ path: 'l1', type: 'symlink', linkname: 'l2' }, { path: 'l2', type: 'symlink', linkname: 'l1' }, { path: 'l1/x', type: 'file', content: 'x', raw: true } as Entry]), TAR)] }));
+    const e = await failure(unpackImage({ dir: box.dir, layers: [layerOf(await tarOf([{ path: 'l1', type: 'symlink', linkname: 'l2' }, { path: 'l2', type: 'symlink', linkname: 'l1' }, { path: 'l1/x', type: 'file', content: 'x', raw: true } as Entry]), TAR)] }));
     expect(e.code).toBe('UNPACK_SYMLINK_LOOP');
     expect(e.hint).toBeTruthy();
   });
 
   it('out-of-range owners and times are clamped with a warning', async () => {
     const r = await unpackImage({
-      dir,
+      dir: box.dir,
       preserveOwners: isRoot,
       layers: [layerOf(rawTar(paxEntry({ uid: '99999999999', gid: '-5', mtime: '99999999999999999999' }, { name: 'f', typeflag: '0' }, Buffer.from('f'))), TAR)],
     });
-    expect(fs.readFileSync(join(dir, 'f'), 'utf8')).toBe('f');
+    expect(fs.readFileSync(join(box.dir, 'f'), 'utf8')).toBe('f');
     expect(r.warnings.join('\n')).toMatch(/mtime/);
     if (isRoot) {
       expect(r.warnings.join('\n')).toMatch(/uid/);
-      expect(fs.statSync(join(dir, 'f')).uid).toBe(4294967294);
-      expect(fs.statSync(join(dir, 'f')).gid).toBe(0);
+      expect(fs.statSync(join(box.dir, 'f')).uid).toBe(4294967294);
+      expect(fs.statSync(join(box.dir, 'f')).gid).toBe(0);
     }
   });
 
