@@ -23,6 +23,7 @@
 import type { Readable } from 'node:stream';
 import type { ZstdDecoder } from './decompress.js';
 import { displayName, fromBytes, normalizeEntryName, parentOf, toBytes } from './entry-path.js';
+import type { EntryKind } from './entry-semantics.js';
 import { contiguous, walkTar, type EntryBody, type InvalidTarError } from './tar-walk.js';
 import { classifyWhiteout } from './whiteout.js';
 
@@ -84,6 +85,15 @@ const READ_FAILED: InvalidTarError = {
   hint: 'the layer could not be read as a tar archive; try again, or pull the image to check it',
 };
 const MAX_LINK_HOPS = 16;
+const KIND_NAMES: Record<EntryKind, string> = {
+  file: 'regular file',
+  dir: 'directory',
+  symlink: 'symlink',
+  hardlink: 'hardlink',
+  'char-device': 'character device',
+  'block-device': 'block device',
+  fifo: 'fifo',
+};
 
 function rel(path: string): string {
   return normalizeEntryName(path).path;
@@ -224,7 +234,7 @@ async function readLayer(blob: LayerBlob, index: number, t: Tracker, opts: ReadF
             return undefined;
           }
           default:
-            t.found(name, { kind: 'unreadable', why: `/${displayName(name)} is ${entry.kind === undefined ? `an entry of type ${entry.type}` : `a ${entry.kind}`}, not a file`, layer: index });
+            t.found(name, { kind: 'unreadable', why: `/${displayName(name)} is ${entry.kind === undefined ? `an entry of type ${entry.type}` : `a ${KIND_NAMES[entry.kind]}`}, not a file`, layer: index });
             return undefined;
         }
       }

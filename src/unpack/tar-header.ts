@@ -158,15 +158,16 @@ export function isHeaderOnly(typeflag: string): boolean {
 /**
  * The one tar-type mapper: typeflag → what the entry creates. Undefined for types with no
  * filesystem meaning here (GNU volume labels, multi-volume parts, vendor types): never a file.
- * A pre-POSIX file whose name ends in `/` is a directory; GNU's dumpdir `D` is a directory whose
+ * A file whose name ends in `/` is a directory; GNU's dumpdir `D` is a directory whose
  * data (the dump's listing) is skipped.
  */
 export function entryKindOf(typeflag: string, name = ''): EntryKind | undefined {
   switch (typeflag) {
     case '\u0000':
-      return name.endsWith('/') ? 'dir' : 'file';
     case '0':
     case '7':
+      // BSD tar's convention, which GNU tar follows: a file whose name ends in a slash is a directory.
+      return name.endsWith('/') ? 'dir' : 'file';
     case 'S': // GNU sparse: a regular file whose holes are not stored
       return 'file';
     case '1':

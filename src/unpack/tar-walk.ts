@@ -203,6 +203,7 @@ function byteQueue(stream: Readable, signal: AbortSignal | undefined) {
     },
     /** Exactly `n` (≤ buffered) bytes; a view into the chunk unless they span two. */
     take(n: number): Buffer {
+      if (n === 0) return Buffer.alloc(0);
       const head = chunks[first] as Buffer;
       if (head.length - offset >= n) {
         const out = head.subarray(offset, offset + n);

@@ -265,6 +265,11 @@ describe('PAX records', () => {
     expect(e.hint).toBeTruthy();
   });
 
+  it('an empty extended header changes nothing', async () => {
+    await unpackBuffers(rawTar(rawEntry({ name: 'PaxHeader', typeflag: 'x' }), rawEntry({ name: 'plain', typeflag: '0' }, Buffer.from('p'))));
+    expect(fs.readFileSync(join(box.dir, 'plain'), 'utf8')).toBe('p');
+  });
+
   it('a bad numeric value is ignored with a warning', async () => {
     const r = await unpackBuffers(rawTar(paxEntry({ mtime: '999xxx9324.432432444444' }, { name: 'foo', typeflag: '0', mtime: 1000 })));
     expect(fs.statSync(join(box.dir, 'foo')).mtimeMs).toBe(1000_000);

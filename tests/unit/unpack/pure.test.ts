@@ -98,6 +98,7 @@ describe('entry semantics', () => {
     expect(entryKindOf('7')).toBe('file');
     expect(entryKindOf('\u0000')).toBe('file');
     expect(entryKindOf('\u0000', 'old-dir/')).toBe('dir');
+    expect(entryKindOf('0', 'bsd-dir/')).toBe('dir');
     expect(entryKindOf('5')).toBe('dir');
     expect(entryKindOf('1')).toBe('hardlink');
     expect(entryKindOf('2')).toBe('symlink');
