@@ -92,7 +92,8 @@ describe('support', () => {
   it('fails an outdated patch, an unsupported branch and a pre-release, naming the upgrade', () => {
     expectCheck(checkSupport('v1.4.0', core), false, /^outdated patch: .*upgrade to v1\.4\.1$/);
     expectCheck(checkSupport('v1.3.2', core), false, /^unsupported branch: .*only the latest release branch v1\.4.*upgrade to v1\.4\.1$/);
-    expectCheck(checkSupport('v1.5.0-rc1', core), false, /^pre-release: .*upgrade to v1\.4\.1$/);
+    // A pre-release newer than the newest release is told to use that release (issue 16), not to "upgrade" to an older one.
+    expectCheck(checkSupport('v1.5.0-rc1', core), false, /^pre-release: .*; use v1\.4\.1$/);
   });
 
   it('fails an outdated k3s patch and a k3s the release does not publish', () => {
