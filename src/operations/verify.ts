@@ -16,7 +16,9 @@ import {
 import { flavorByName, identifyFlavor, type FlavorIdentity } from '../policy/image-flavor.js';
 import { RELEASE_FILES, releaseFilesDecided, type ReleaseFiles } from '../policy/release-files.js';
 import { parseTag, type ReleaseTag } from '../policy/tag.js';
-import { formatReference, type Reference } from '../reference/reference.js';
+import { variantOf } from '../policy/rules.js';
+import { formatReference, repositoryName, type Reference } from '../reference/reference.js';
+import { flavorListing } from './tags.js';
 import { type RegistryClient } from '../registry/index.js';
 import { formatPlatform, type Descriptor, hostArch as defaultHostArch } from '../oci/index.js';
 import { readImageFiles, type ReadFilesResult } from '../unpack/read-files.js';
@@ -186,9 +188,14 @@ async function verifyOnline(opts: VerifyOptions, catalog: Catalog): Promise<Veri
       : identifyFlavor(catalog, ref.repository, tag);
   }
   const digest = m.index?.descriptor.digest ?? m.descriptor.digest;
+  // The latest release branch is the flavor's, across every repository it has been published in.
+  const support = tag === undefined || gathered.identity === undefined || gathered.identity.candidates.length === 0 ? tags : await flavorListing({
+    client: client.get(), repository: repositoryName(ref), tags, flavors: gathered.identity.candidates.map((c) => c.name), variant: variantOf(tag),
+    arch: tag.arch ?? (gathered.configArch === undefined ? undefined : normalizeArch(gathered.configArch)), model: tag.model, registry: ref.registry, signal,
+  });
   const checks: Check[] = [
     checkTagGrammar(ref.tag),
-    checkSupport(ref.tag, tags),
+    checkSupport(ref.tag, support),
     ...imageChecks(gathered, tag, opts.arch === undefined ? undefined : normalizeArch(opts.arch)),
     checkSignatures(digest, tags),
   ];
