@@ -91,6 +91,14 @@ export type VerifyEvent =
   | { type: 'release-files'; layersRead: number; layersTotal: number; bytesRead: number; bytesTotal: number }
   | { type: 'checked'; ok: boolean; failed: number };
 
+export type ReleasesEvent =
+  | CommonEvent
+  | { type: 'release-files-layer'; layer: number; layers: number }
+  | { type: 'release-files'; layersRead: number; layersTotal: number; bytesRead: number; bytesTotal: number }
+  | { type: 'system'; source: string; flavor: string; version?: string | undefined }
+  | { type: 'tags'; repository: string; count: number }
+  | { type: 'candidates'; count: number };
+
 export type ExtractImgEvent =
   | CommonEvent
   | { type: 'extract-start'; engine: 'native' | 'luet' }

@@ -1,0 +1,46 @@
+/** `releases` as a task list. */
+import type { ReleasesEvent } from '../../operations/events.js';
+import { commonProgress } from './pull.js';
+import type { StepDef, StepUi } from './task-list.js';
+
+export function releasesSteps(opts: { image: boolean }): StepDef[] {
+  return [
+    ...(opts.image
+      ? [
+          { id: 'resolve', title: 'Resolve the image' },
+          { id: 'manifest', title: 'Fetch the manifest' },
+          { id: 'files', title: 'Read the release files (top layers only)' },
+        ]
+      : []),
+    { id: 'system', title: 'Read the system' },
+    { id: 'tags', title: 'List the flavor\'s tags' },
+    { id: 'candidates', title: 'Judge the candidates' },
+  ];
+}
+
+export function releasesProgress(ui: StepUi): (e: ReleasesEvent) => void {
+  let tags = 0;
+  return (e) => {
+    switch (e.type) {
+      case 'release-files-layer':
+        ui.output('files', `layer ${e.layer + 1} of ${e.layers}`);
+        break;
+      case 'release-files':
+        ui.done('files', `Read ${e.layersRead} of ${e.layersTotal} layers (${e.bytesRead} of ${e.bytesTotal} bytes)`);
+        break;
+      case 'system':
+        ui.done('system', `System: ${e.flavor}${e.version === undefined ? '' : ` ${e.version}`} (${e.source})`);
+        break;
+      case 'tags':
+        tags += e.count;
+        ui.output('tags', `${e.repository}: ${e.count} tags`);
+        break;
+      case 'candidates':
+        ui.done('tags', `Listed ${tags} tags`);
+        ui.done('candidates', `${e.count} candidate${e.count === 1 ? '' : 's'}`);
+        break;
+      default:
+        commonProgress(ui, e);
+    }
+  };
+}
