@@ -8,6 +8,7 @@
 import { changelogUrls, kairosLineDefaults, loadCatalog, normalizeArch, type Catalog } from '../catalog/index.js';
 import { KairosImgError, usageError } from '../errors.js';
 import { hostArch as defaultHostArch } from '../oci/index.js';
+import { k8sMinor } from '../version/index.js';
 import {
   KAIROS_RELEASE,
   OS_RELEASE,
@@ -27,7 +28,7 @@ import {
   type UpgradePlan,
   type Verdict,
 } from '../policy/index.js';
-import { normalizeVersion, pinFor, findFlavor } from '../catalog/kairos/resolve.js';
+import { eraFor, normalizeVersion, pinFor, findFlavor } from '../catalog/kairos/resolve.js';
 import { parseReference, repositoryName, rewriteRegistry, type Reference } from '../reference/reference.js';
 import { readImageFiles } from '../unpack/read-files.js';
 import { getManifestExplained, tagSource } from './client.js';
@@ -163,8 +164,11 @@ function systemOfCatalog(catalog: Catalog, s: Extract<SystemSource, { kind: 'cat
   const pin = version === undefined ? undefined : pinFor(flavor, version);
   const distro = s.k0s !== undefined || s.kubernetes === 'k0s' ? 'k0s' : 'k3s';
   const k8s = s.variant === 'standard' ? { distro, version: s.k0s ?? s.k3s } : undefined;
+  // A release of the flavor-release naming is looked for in the family repository, like a release file's.
+  const era = version === undefined ? undefined : eraFor(catalog, version);
+  const familyNaming = era !== undefined && (era.image[s.variant]?.tag.includes('{flavorRelease}') ?? false);
   return {
-    flavor: s.flavor,
+    flavor: familyNaming ? flavor.family : s.flavor,
     flavorRelease: s.flavorRelease ?? pin?.flavorRelease,
     variant: s.variant,
     arch: defaults.arch,
@@ -172,7 +176,7 @@ function systemOfCatalog(catalog: Catalog, s: Extract<SystemSource, { kind: 'cat
     version,
     k8s,
     uki: s.uki === true,
-    naming: 'version-first',
+    naming: familyNaming ? 'flavor-release' : 'version-first',
     source: 'catalog',
   };
 }
@@ -236,7 +240,9 @@ export async function listReleases(opts: ReleasesOptions): Promise<ReleasesRepor
   }
   const entries: TagEntry[] = entriesOf(lists);
   const lineOpts = { pre: opts.pre, arch: defaults.arch, model: defaults.model };
-  const candidates = upgradeCandidates(system, entries, lineOpts);
+  // A flavor that follows its upstream (Hadron, the rolling ubuntu) moves to newer flavor releases with Kairos.
+  const lineSystem = followsUpstream(catalog, system) ? { ...system, flavorRelease: undefined } : system;
+  const candidates = upgradeCandidates(lineSystem, entries, lineOpts);
   emit({ type: 'candidates', count: candidates.length });
 
   const changelogs = (version: string): string[] => changelogUrls(catalog, system.variant, version);
@@ -258,7 +264,7 @@ export async function listReleases(opts: ReleasesOptions): Promise<ReleasesRepor
   }));
 
   let plan: ReleasesReport['plan'];
-  const target = chooseTarget(candidates, opts.to);
+  const target = chooseTarget(candidates, opts.to, system.k8s?.version);
   if (target !== undefined) plan = { ...planFor(target), reference: `${target.repository}:${target.tag.raw}` };
 
   return {
@@ -281,6 +287,21 @@ export async function listReleases(opts: ReleasesOptions): Promise<ReleasesRepor
   };
 }
 
+/**
+ * Whether the system's flavor release is no fixed upstream release: the catalog flavors of its
+ * family that fit it pin none (Hadron's releases, the rolling ubuntu), so newer ones are its own.
+ */
+function followsUpstream(catalog: Catalog, system: SystemRelease): boolean {
+  if (system.naming !== 'flavor-release' || system.flavorRelease === undefined || system.version === undefined) return false;
+  const t = parseTag(`${system.flavorRelease}-core-${system.arch ?? 'amd64'}-${system.model ?? 'generic'}-${system.version}`);
+  if (t.kind === 'noise') return false;
+  const id = identifyFlavor(catalog, system.flavor, { ...t, variant: system.variant === 'standard' ? 'standard' : 'core' });
+  return id.candidates.length > 0 && id.candidates.every((f) => {
+    const pin = pinFor(f, t.version);
+    return pin !== undefined && pin.release === null && pin.flavorRelease === undefined;
+  });
+}
+
 /** The tag of the release the system runs, among the listed ones. */
 function findCurrent(system: SystemRelease, entries: readonly TagEntry[], opts: { arch?: string | undefined; model?: string | undefined }): TagEntry | undefined {
   if (system.version === undefined) return undefined;
@@ -292,9 +313,21 @@ function findCurrent(system: SystemRelease, entries: readonly TagEntry[], opts: 
   });
 }
 
-/** `--to` (a tag, or a Kairos version), else the newest supported candidate, else the newest. */
-function chooseTarget(candidates: readonly Candidate[], to: string | undefined): Candidate | undefined {
-  if (to === undefined) return candidates.find((c) => c.verdict.ok) ?? candidates[0];
+/**
+ * `--to` (a tag, or a Kairos version), else the newest supported candidate (of the newest
+ * release, the one with the system's Kubernetes minor when there is one), else the newest.
+ */
+function chooseTarget(candidates: readonly Candidate[], to: string | undefined, k8s: string | undefined): Candidate | undefined {
+  if (to === undefined) {
+    const supported = candidates.filter((c) => c.verdict.ok);
+    const newest = supported[0] ?? candidates[0];
+    if (newest === undefined || k8s === undefined) return newest;
+    const sameRelease = (supported.length > 0 ? supported : candidates).filter((c) => c.tag.version === newest.tag.version);
+    return sameRelease.find((c) => {
+      const v = k8sVersionOf(c.tag);
+      return v !== undefined && k8sMinor(v) === k8sMinor(k8s);
+    }) ?? newest;
+  }
   const byTag = candidates.find((c) => c.tag.raw === to);
   if (byTag !== undefined) return byTag;
   const version = /^\d/.test(to) ? `v${to}` : to;
