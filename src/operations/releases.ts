@@ -226,9 +226,10 @@ export async function listReleases(opts: ReleasesOptions): Promise<ReleasesRepor
       throw usageError('UNKNOWN_FLAVOR', `the catalog has no flavor "${system.flavor}" (from ${system.source})`, 'name the system by <flavor> <variant> instead');
     }
     for (const flavor of flavors) {
+      const org = image !== undefined && image.repository.includes('/') ? image.repository.slice(0, image.repository.lastIndexOf('/')) : undefined;
       const found = await flavorTags({
         client: client.get(), image: { flavor, variant: system.variant, arch: defaults.arch, model: system.model, flavorRelease: system.flavorRelease },
-        registry: opts.registry ?? (image === undefined || image.registry === catalog.registry ? undefined : image.registry), hostArch, signal: opts.signal,
+        registry: opts.registry ?? (image === undefined || image.registry === catalog.registry ? undefined : image.registry), namespace: org, hostArch, signal: opts.signal,
       });
       defaults = { arch: defaults.arch ?? found.defaults?.arch, model: defaults.model ?? found.defaults?.model };
       for (const l of found.lists) {

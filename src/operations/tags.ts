@@ -78,13 +78,18 @@ export async function flavorTags(opts: {
   client: RegistryClient;
   image: { flavor: string; variant: string; arch?: string | undefined; model?: string | undefined; flavorRelease?: string | undefined; os?: string | undefined };
   registry?: string | undefined;
+  /** The organisation to look in instead of the catalog's (`kairos`): where the image at hand lives. */
+  namespace?: string | undefined;
   hostArch?: string | undefined;
   signal?: AbortSignal | undefined;
 }): Promise<FlavorTags> {
   const { os, ...image } = opts.image;
   const catalog = os === undefined ? catalogNamedBy(image.flavor) : catalogFor(os);
   const request = { ...image, registry: opts.registry, hostArch: opts.hostArch };
-  const repositories = await catalog.tagRepositories(request);
+  const namespace = opts.namespace;
+  const repositories = (await catalog.tagRepositories(request)).map((r) => namespace === undefined ? r : {
+    ...r, repository: { ...r.repository, repository: `${namespace}/${r.repository.repository.slice(r.repository.repository.lastIndexOf('/') + 1)}` },
+  });
   const defaults = catalog.lineDefaults === undefined ? undefined : await catalog.lineDefaults(request);
   const source = tagSource(opts.client);
   const lists: FlavorTags['lists'] = [];
@@ -141,11 +146,14 @@ export async function flavorListing(opts: {
   registry: string;
   signal?: AbortSignal | undefined;
 }): Promise<{ repository: string; entries: TagEntry[]; options: { arch?: string | undefined; model?: string | undefined } }> {
-  const lists = new Map<string, Set<string>>([[opts.repository, new Set(opts.tags)]]);
+  const lists = new Map<string, Set<string>>();
   let defaults: { arch?: string | undefined; model?: string | undefined } = { arch: opts.arch, model: opts.model };
+  // The flavor's repositories in the image's own organisation, on its registry.
+  const path = opts.repository.slice(opts.repository.indexOf('/') + 1);
+  const namespace = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : undefined;
   for (const flavor of opts.flavors) {
     const found = await flavorTags({
-      client: opts.client, image: { flavor, variant: opts.variant, arch: opts.arch, model: opts.model }, registry: opts.registry, signal: opts.signal,
+      client: opts.client, image: { flavor, variant: opts.variant, arch: opts.arch, model: opts.model }, registry: opts.registry, namespace, signal: opts.signal,
     });
     defaults = { arch: opts.arch ?? found.defaults?.arch, model: opts.model ?? found.defaults?.model };
     for (const l of found.lists) {
@@ -154,5 +162,7 @@ export async function flavorListing(opts: {
       lists.set(l.repository, set);
     }
   }
+  // The image's own repository when the flavor's listing does not cover it (a repository of another naming).
+  if (!lists.has(opts.repository)) lists.set(opts.repository, new Set(opts.tags));
   return { repository: opts.repository, entries: [...lists].flatMap(([repository, tags]) => [...tags].map((tag) => ({ repository, tag }))), options: defaults };
 }
