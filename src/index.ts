@@ -7,7 +7,8 @@
  *   const r = await resolve({ flavor: 'ubuntu-22-lts', variant: 'standard', version: 'v1.5.1', k3s: 'v1.26.1+k3s1' });
  */
 export { KairosImgError, ExitCode, exitCodeOf, redact } from './errors.js';
-export type { ErrorKind } from './errors.js';
+export type { ErrorKind, ErrorCode } from './errors.js';
+export { ERROR_CODES } from './errors.js';
 
 export { parseReference, formatReference, rewriteRegistry, repositoryName } from './reference/reference.js';
 export type { Reference } from './reference/reference.js';
@@ -51,3 +52,12 @@ export { loadTalosMatrix, parseTalosMatrix, checkTalos } from './catalog/index.j
 
 export * as policy from './policy/index.js';
 export * as version from './version/index.js';
+
+export { verifyImageSignature, checkImageSignatures } from './operations/signature.js';
+export type { SignatureRequirement, SignatureReport, SignatureVerifyOptions } from './operations/signature.js';
+export { signatureGate, signedBlobsCheck } from './operations/signature-gate.js';
+export type { SignedBlob } from './operations/signature-gate.js';
+export { signatureSource, tagSchemaReferrers } from './operations/signature-source.js';
+export { sbom } from './operations/sbom.js';
+export type { SbomOptions, SbomReport, SbomEntry } from './operations/sbom.js';
+export * as signature from './signature/index.js';

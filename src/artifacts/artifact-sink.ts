@@ -56,6 +56,8 @@ export interface ArtifactSinkOptions {
   /** Names the artifact in errors. */
   label: string;
   warn?: ((line: string) => void) | undefined;
+  /** A last check over the staged files (under their temporary names) before any gets its final name; throwing discards them all. */
+  beforeCommit?: ((staged: ReadonlyArray<{ name: string; path: string; role: FileRole; size: number }>) => Promise<void>) | undefined;
 }
 
 export interface ArtifactSink {
@@ -131,7 +133,7 @@ export async function createArtifactSink(opts: ArtifactSinkOptions): Promise<Art
   // Remembered so that a failed run leaves no directory it created either.
   const created = await fsp.mkdir(outDir, { recursive: true });
   const st = await fsp.stat(outDir);
-  if (!st.isDirectory()) throw new KairosImgError('OUT_NOT_A_DIRECTORY', `--out ${outDir} exists and is not a directory`, { kind: 'usage' });
+  if (!st.isDirectory()) throw new KairosImgError('OUT_NOT_A_DIRECTORY', `--out ${outDir} exists and is not a directory`, {});
   const pending = new Map<string, Pending>();
   const checksumLines: Array<{ file: string; lines: readonly ChecksumLine[] }> = [];
   const temps = new Set<string>();
@@ -175,7 +177,7 @@ export async function createArtifactSink(opts: ArtifactSinkOptions): Promise<Art
         shippedSize += chunk.length;
         if (role === 'checksum') {
           if (shippedSize > CHECKSUM_FILE_CAP) {
-            throw new KairosImgError('CHECKSUM_FILE_TOO_LARGE', `${opts.label}: ${name} is larger than ${CHECKSUM_FILE_CAP} bytes; it is no sha256sum output`, { kind: 'verification' });
+            throw new KairosImgError('CHECKSUM_FILE_TOO_LARGE', `${opts.label}: ${name} is larger than ${CHECKSUM_FILE_CAP} bytes; it is no sha256sum output`, {});
           }
           text.push(chunk);
         }
@@ -287,6 +289,7 @@ export async function createArtifactSink(opts: ArtifactSinkOptions): Promise<Art
               details: { mismatches },
             });
         }
+        await opts.beforeCommit?.(files.map((f) => ({ name: f.file.source, path: f.temp, role: f.file.role, size: f.file.size })));
         for (const f of files) {
           await fsp.rename(f.temp, f.final);
           temps.delete(f.temp);

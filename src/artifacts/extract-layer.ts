@@ -64,7 +64,7 @@ export async function extractArtifactLayer(opts: ExtractLayerOptions): Promise<L
     await feeding.catch(() => undefined);
     if (signal?.aborted || isAbortError(e)) throw interrupted();
     if (e instanceof KairosImgError) throw e;
-    throw new KairosImgError('ARTIFACT_LAYER_CORRUPT', `${label}: ${e instanceof Error ? e.message : String(e)}`, { kind: 'verification', cause: e });
+    throw new KairosImgError('ARTIFACT_LAYER_CORRUPT', `${label}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   for (const [reason, n] of Object.entries(stats.skipped) as Array<[SkipReason, number]>) {
     opts.warn?.(`${label}: skipped ${n} ${n === 1 ? 'entry' : 'entries'}: ${describeSkip(reason)} (e.g. "${examples.get(reason) ?? ''}")`);

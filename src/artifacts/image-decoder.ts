@@ -16,7 +16,6 @@ const CHUNK = 1024 * 1024;
 function corrupt(label: string, what: string, cause: unknown): KairosImgError {
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new KairosImgError('ARTIFACT_IMAGE_CORRUPT', `${label}: ${what} failed: ${reason}`, {
-    kind: 'verification',
     hint: 'the disk image inside the artifact is damaged; nothing was kept',
     cause,
   });

@@ -1,6 +1,6 @@
 /** The one place where failures become what a user sees on stderr and the process exit code. */
 import { CommanderError } from 'commander';
-import { ExitCode, exitCodeOf, isAbortError, isKairosImgError, redact } from '../errors.js';
+import { ExitCode, exitCodeOf, fsFailure, isAbortError, isErrnoError, isKairosImgError, redact } from '../errors.js';
 import { redactDeep } from '../redact.js';
 import type { Style } from './render.js';
 
@@ -30,6 +30,8 @@ export function describeFailure(e: unknown, opts: { debug: boolean; style: Style
     const json: Record<string, unknown> = redactDeep({ error: { code: e.code, message: e.message, ...(e.hint === undefined ? {} : { hint: e.hint }), ...(e.details === undefined ? {} : { details: e.details }) } });
     return { code, text: lines.join('\n'), json };
   }
+  // A raw filesystem error that reached the top still gets a message and a hint of its own.
+  if (isErrnoError(e) && e.syscall !== undefined) return describeFailure(fsFailure(e, `${e.syscall}`), opts);
   const message = e instanceof Error ? e.message : String(e);
   const lines = [`${opts.style.bad('error:')} ${redact(message)}`];
   if (opts.debug && e instanceof Error && e.stack !== undefined) lines.push(redact(e.stack));

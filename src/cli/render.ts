@@ -41,8 +41,19 @@ export interface RenderTarget {
   env: NodeJS.ProcessEnv;
 }
 
-export async function render<T>(result: CommandResult<T>, target: RenderTarget): Promise<void> {
-  const text = target.json ? `${JSON.stringify(result.data, null, 2)}\n` : ensureNewline(result.human(result.data, target.style));
+/**
+ * Any command's result, whatever its data type: a handler may return one of several result types
+ * (pull: cache or engine). Its `human` is only ever called with that same result's `data`.
+ */
+export interface AnyCommandResult {
+  data: unknown;
+  human: (data: never, style: Style) => string;
+  outputs?: Record<string, string> | undefined;
+  exitCode?: number | undefined;
+}
+
+export async function render(result: AnyCommandResult, target: RenderTarget): Promise<void> {
+  const text = target.json ? `${JSON.stringify(result.data, null, 2)}\n` : ensureNewline(result.human(result.data as never, target.style));
   target.stdout.write(redact(text));
   await writeStepOutputs(result.outputs, target.env);
 }
@@ -71,9 +82,11 @@ export function table(headers: readonly string[], rows: ReadonlyArray<readonly s
   return [style === undefined ? head : style.bold(head), ...rows.map(line)].join('\n');
 }
 
+// SGR colour sequences (ESC [ … m) take no columns.
+const SGR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+
 function visibleLength(s: string): number {
-  // eslint-disable-next-line no-control-regex
-  return [...s.replace(/\u001b\[[0-9;]*m/g, '')].length;
+  return [...s.replace(SGR, '')].length;
 }
 
 function pad(s: string, width: number): string {

@@ -128,7 +128,7 @@ export async function findCachedImage(store: Store, ref: Reference, platform: Pl
     const config = await store.readJson<{ architecture?: unknown; os?: unknown }>(manifest.config.digest).catch(() => undefined);
     if (config !== undefined && typeof config.architecture === 'string' && config.architecture !== platform.architecture) {
       throw new KairosImgError('CACHE_PLATFORM_MISMATCH', `the cached ${name} is ${String(config.os ?? 'linux')}/${config.architecture}, not ${platform.os}/${platform.architecture}`, {
-        kind: 'usage', hint: `add --arch ${config.architecture}`,
+        hint: `add --arch ${config.architecture}`,
       });
     }
   }
@@ -175,8 +175,7 @@ export async function loadCachedImage(opts: LoadCachedImageOptions): Promise<Loa
   const facts = await inspectImage(opts.docker, img?.name ?? configDigest, signal);
   if (facts.imageId !== configDigest) {
     throw new KairosImgError('ENGINE_IMAGE_ID_MISMATCH', `the engine loaded ${name} as ${facts.imageId}, expected ${configDigest} (the config digest)`, {
-      kind: 'verification',
-    });
+      });
   }
   return {
     name: img?.name, imageId: facts.imageId, repoTags: facts.repoTags, repoDigests: facts.repoDigests,

@@ -47,7 +47,7 @@ export function tagSource(client: RegistryClient): TagSource {
       try {
         return await client.listTags(repository, { signal });
       } catch (e) {
-        if (isKairosImgError(e) && (e.code === 'NAME_UNKNOWN' || e.code === 'MANIFEST_UNKNOWN' || e.code === 'NOT_FOUND')) return undefined;
+        if (isKairosImgError(e) && (e.code === 'NAME_UNKNOWN' || e.code === 'MANIFEST_UNKNOWN')) return undefined;
         throw e;
       }
     },

@@ -44,7 +44,19 @@ export interface LogEvent {
   message: string;
 }
 
-export type CommonEvent = ResolvedEvent | ManifestEvent | RegistryLogEvent | WarningEvent | LogEvent;
+/** The image's signatures were checked against the policy (`signature verify`, `verify`, and the gate of every command that writes). */
+export interface SignatureCheckedEvent {
+  type: 'signature-checked';
+  verified: boolean;
+  /** Signatures found (both schemes, all subjects). */
+  found: number;
+  /** The policy in words. */
+  policy: string;
+  /** The identity of the first signature that satisfied the policy (keyless). */
+  identity?: string | undefined;
+}
+
+export type CommonEvent = ResolvedEvent | ManifestEvent | RegistryLogEvent | WarningEvent | LogEvent | SignatureCheckedEvent;
 
 export interface LayerRef {
   digest: string;
@@ -98,6 +110,13 @@ export type ReleasesEvent =
   | { type: 'system'; source: string; flavor: string; version?: string | undefined }
   | { type: 'tags'; repository: string; count: number }
   | { type: 'candidates'; count: number };
+
+export type SignatureEvent = CommonEvent;
+
+export type SbomEvent =
+  | CommonEvent
+  | { type: 'attachments'; found: number }
+  | { type: 'attachment-saved'; digest: string; path: string; size: number };
 
 export type ExtractImgEvent =
   | CommonEvent

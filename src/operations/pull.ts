@@ -12,6 +12,8 @@ import { getManifestExplained } from './client.js';
 import { lazyClient, resolveTarget, type ImageSpec, type OperationOptions } from './common.js';
 import { emitter, type PullEvent } from './events.js';
 import { resolutionFacts, type ResolutionFacts } from './resolve.js';
+import type { SignatureReport, SignatureRequirement } from './signature.js';
+import { signatureGate } from './signature-gate.js';
 
 /** `docker`: the Docker engine (see engine-pull.ts); `pull()` itself fills the cache and layouts. */
 export type PullDestination = { kind: 'cache' } | { kind: 'oci'; dir: string; tag?: string | undefined } | { kind: 'docker' };
@@ -23,6 +25,8 @@ export interface PullOptions extends OperationOptions<PullEvent> {
   to?: PullDestination | undefined;
   /** Layers fetched at once (default 3). */
   concurrency?: number | undefined;
+  /** Verify the image's signature before anything is downloaded or written (exit 3 when none satisfies it). */
+  signature?: SignatureRequirement | undefined;
 }
 
 export interface PullSummary {
@@ -38,6 +42,8 @@ export interface PullSummary {
   cache: string;
   resolution?: ResolutionFacts | undefined;
   layout?: (ExportLayoutResult & { tag: string }) | undefined;
+  /** The signature check, when one was required. */
+  signature?: SignatureReport | undefined;
 }
 
 /** `oci:DIR`, `oci:DIR:TAG` or `docker`; anything else is a usage error naming the accepted forms. */
@@ -74,6 +80,8 @@ export async function pull(opts: PullOptions): Promise<PullSummary> {
     layers: layers.length, size, fromCache: false,
   });
 
+  const signature = await signatureGate({ requirement: opts.signature, client: client.get(), reference: ref, manifest: m, signal, emit });
+
   const store = await openStore({ root: opts.cacheDir });
   emit({ type: 'layers', layers: layers.map((l) => ({ digest: l.digest, size: l.size })) });
   const result = await pullImage({
@@ -107,5 +115,6 @@ export async function pull(opts: PullOptions): Promise<PullSummary> {
     cache: opts.cacheDir,
     resolution: target.resolution === undefined ? undefined : resolutionFacts(target.resolution),
     layout,
+    ...(signature === undefined ? {} : { signature }),
   };
 }

@@ -13,6 +13,8 @@ import { lazyClient, resolveTarget, type ImageSpec, type OperationOptions } from
 import { emitter, type UnpackEvent } from './events.js';
 import { layerInputs } from './layer-source.js';
 import { resolutionFacts, type ResolutionFacts } from './resolve.js';
+import type { SignatureReport, SignatureRequirement } from './signature.js';
+import { signatureGate } from './signature-gate.js';
 
 export interface UnpackOptions extends OperationOptions<UnpackEvent> {
   image: ImageSpec;
@@ -23,6 +25,8 @@ export interface UnpackOptions extends OperationOptions<UnpackEvent> {
   force?: boolean | undefined;
   /** Ask the registry for the tag even when the cache has it. */
   refresh?: boolean | undefined;
+  /** Verify the image's signature before anything is downloaded or written (exit 3 when none satisfies it). */
+  signature?: SignatureRequirement | undefined;
 }
 
 export interface UnpackSummary extends UnpackReport {
@@ -37,6 +41,8 @@ export interface UnpackSummary extends UnpackReport {
   /** True when no registry request was made. */
   fromCache: boolean;
   resolution?: ResolutionFacts | undefined;
+  /** The signature check, when one was required. */
+  signature?: SignatureReport | undefined;
 }
 
 interface FoundManifest {
@@ -68,11 +74,14 @@ export async function unpack(opts: UnpackOptions): Promise<UnpackSummary> {
   const target = await resolveTarget({ ...opts, tags: client.tags(), emit });
   const ref = target.reference;
 
-  let found = opts.refresh === true ? undefined : await cachedManifest(store, ref, target.platform);
+  // A signature is checked against what the registry serves now, so a required one skips the cached manifest.
+  let found = opts.refresh === true || opts.signature !== undefined ? undefined : await cachedManifest(store, ref, target.platform);
   const manifestFromCache = found !== undefined;
+  let signature: SignatureReport | undefined;
   if (found === undefined) {
     const m = await getManifestExplained(client.get(), ref, { platform: target.platform, signal });
     found = { descriptor: m.descriptor, manifest: m.manifest, raw: m.raw };
+    signature = await signatureGate({ requirement: opts.signature, client: client.get(), reference: ref, manifest: m, signal, emit });
   }
   const layers = found.manifest.layers;
   const total = layers.reduce((a, l) => a + l.size, 0);
@@ -127,5 +136,6 @@ export async function unpack(opts: UnpackOptions): Promise<UnpackSummary> {
     platform: formatPlatform(platform),
     fromCache: !client.made(),
     resolution: target.resolution === undefined ? undefined : resolutionFacts(target.resolution),
+    ...(signature === undefined ? {} : { signature }),
   };
 }

@@ -12,7 +12,9 @@ import {
   checkTagGrammar,
   checkUpstreamPin,
   type Check,
+  type SignatureOutcome,
 } from '../policy/image-checks.js';
+import { usageError } from '../errors.js';
 import { flavorByName, identifyFlavor, type FlavorIdentity } from '../policy/image-flavor.js';
 import { RELEASE_FILES, releaseFilesDecided, type ReleaseFiles } from '../policy/release-files.js';
 import { parseTag, type ReleaseTag } from '../policy/tag.js';
@@ -25,13 +27,20 @@ import { readImageFiles, type ReadFilesResult } from '../unpack/read-files.js';
 import { getManifestExplained } from './client.js';
 import { isCatalogName, lazyClient, referenceOf, resolveTarget, type ImageSpec, type OperationOptions } from './common.js';
 import { emitter, type VerifyEvent } from './events.js';
-import type { Resolution } from './resolve.js';
+import { isKairosImage, loadKairosSigning } from '../signature/kairos-policy.js';
+import { checkedEvent, checkImageSignatures, type SignatureReport, type SignatureRequirement } from './signature.js';
 
 export interface VerifyOptions extends OperationOptions<VerifyEvent> {
   image: ImageSpec;
   /** Check the tag grammar only, without any network access. */
   offline?: boolean | undefined;
   catalog?: Catalog | undefined;
+  /** Check the image's signatures with this policy (a failing or missing signature fails the check). */
+  signature?: SignatureRequirement | undefined;
+  /** Fail when no signature satisfies the (given or Kairos) policy, even when none is found. */
+  requireSignature?: boolean | undefined;
+  /** The trusted root for the Kairos release policy (default: the shipped public-good root). */
+  trustedRoot?: SignatureRequirement['trustedRoot'];
 }
 
 export interface ReadStats {
@@ -53,6 +62,8 @@ export interface VerifyReport {
   ok: boolean;
   checks: Check[];
   read?: ReadStats | undefined;
+  /** The signature check, when a policy applied. */
+  signature?: SignatureReport | undefined;
 }
 
 /** What the checks look at, gathered along the way. */
@@ -193,11 +204,13 @@ async function verifyOnline(opts: VerifyOptions, catalog: Catalog): Promise<Veri
     client: client.get(), repository: repositoryName(ref), tags, flavors: gathered.identity.candidates.map((c) => c.name), variant: variantOf(tag),
     arch: tag.arch ?? (gathered.configArch === undefined ? undefined : normalizeArch(gathered.configArch)), model: tag.model, registry: ref.registry, signal,
   });
+  const signature = await signatureCheck(opts, client.get(), ref, m);
+  if (signature !== undefined) emit(checkedEvent(signature.report));
   const checks: Check[] = [
     checkTagGrammar(ref.tag),
     checkSupport(ref.tag, support),
     ...imageChecks(gathered, tag, opts.arch === undefined ? undefined : normalizeArch(opts.arch)),
-    checkSignatures(digest, tags),
+    checkSignatures(digest, tags, signature?.outcome),
   ];
   const f = gathered.files;
   const report: VerifyReport = {
@@ -209,9 +222,36 @@ async function verifyOnline(opts: VerifyOptions, catalog: Catalog): Promise<Veri
     ok: allPassed(checks),
     checks,
     read: f === undefined ? undefined : { bytesRead: f.bytesRead, bytesTotal: f.bytesTotal, layersRead: f.layersRead, layersTotal: f.layersTotal },
+    ...(signature === undefined ? {} : { signature: signature.report }),
   };
   emit({ type: 'checked', ok: report.ok, failed: checks.filter((c) => c.ok === false).length });
   return report;
+}
+
+/** The given policy, else the Kairos release policy for Kairos images (also behind --registry); none for other images. */
+async function signatureCheck(opts: VerifyOptions, client: RegistryClient, ref: Reference, m: Parameters<typeof checkImageSignatures>[0]['manifest']): Promise<{ report: SignatureReport; outcome: SignatureOutcome } | undefined> {
+  let requirement = opts.signature;
+  if (requirement === undefined) {
+    const kairos = await loadKairosSigning();
+    if (isKairosImage(ref, kairos, opts.registry)) requirement = { policy: kairos.policy, trustedRoot: opts.trustedRoot };
+  }
+  if (requirement === undefined) {
+    if (opts.requireSignature === true) {
+      throw usageError('MISSING_OPTION', `--require-signature: ${formatReference(ref)} is not a Kairos image, so no release policy applies`, 'name who must have signed: --key FILE, or --certificate-identity… --certificate-oidc-issuer…');
+    }
+    return undefined;
+  }
+  const report = await checkImageSignatures({ client, reference: ref, manifest: m, requirement, signal: opts.signal });
+  const required = opts.signature !== undefined || opts.requireSignature === true;
+  // The release policy judges keyless signatures; one made with a key is as good as none without that key.
+  const judged = required ? report.signatures : report.signatures.filter((s) => s.keyless);
+  return {
+    report,
+    outcome: {
+      required, policy: report.policy, verified: report.verified, found: judged.length,
+      reasons: judged.map((s) => s.reason), identity: report.signatures.find((s) => s.verified)?.identity,
+    },
+  };
 }
 
 /** The offline verdict: the tag grammar of the named reference, nothing else. */

@@ -2,7 +2,7 @@
  * The checks of `kairos-img verify`, pure: each takes what was read (tag list, release files,
  * config) and says pass, fail or skipped, with the reason. Kairos' own conventions, so no library.
  *
- * Decisions (design.md §2 and what the fixtures model):
+ * Decisions (docs/kairos-images.md and what the fixtures model):
  * - A standard image's version key may carry the k3s suffix (`v1.5.1-k3sv1.26.1+k3s1`, as
  *   provider-kairos wrote it) or not (`v2.3.0`); the Kairos part must equal the tag's version
  *   (for standard images: the provider version, which is what the tag says), and a k3s part, when
@@ -13,7 +13,9 @@
  *   write `opensuse`, `ubuntu`, `alpine`).
  * - Upstream: os-release ID must be the pin's `os`, and MAJOR.MINOR of VERSION_ID the pin's
  *   release (Alpine 3.18.4 fits 3.18). An unpinned flavor (release null) is skipped.
- * - Signatures are information: they never fail the verdict.
+ * - Signatures: with a policy (given, or the Kairos release policy for Kairos images) a signature
+ *   that is found and fails it fails the check; none found fails only when one is required;
+ *   without a policy the cosign tags are listed as information.
  */
 import semver from 'semver';
 import { isDigest } from '../oci/digest.js';
@@ -238,8 +240,29 @@ export function checkArch({ configArch, tag, flavor, requested }: ArchFacts): Im
 
 // ── signatures ──────────────────────────────────────────────────────────────────────────────
 
-/** cosign's attachment tags for `digest` (the index digest for a multi-arch image). */
-export function checkSignatures(digest: string, tags: readonly string[]): ImageCheck {
+/** What the signature check found (src/operations/signature.ts), for the verdict. */
+export interface SignatureOutcome {
+  /** Fail when no signature satisfies the policy, even when none is found (a key or identity given, or --require-signature). */
+  required: boolean;
+  policy: string;
+  verified: boolean;
+  found: number;
+  /** Why each signature found failed. */
+  reasons: readonly string[];
+  identity?: string | undefined;
+}
+
+/**
+ * The signatures of `digest` (the index digest for a multi-arch image): the policy's verdict when
+ * one was checked, else cosign's attachment tags as information.
+ */
+export function checkSignatures(digest: string, tags: readonly string[], outcome?: SignatureOutcome): ImageCheck {
+  if (outcome !== undefined) {
+    if (outcome.verified) return pass('signatures', `signed${outcome.identity === undefined ? '' : ` by ${outcome.identity}`}: satisfies ${outcome.policy}`);
+    if (outcome.found > 0) return fail('signatures', `no signature of ${outcome.found} satisfies ${outcome.policy}: ${outcome.reasons.join('; ')}`);
+    if (outcome.required) return fail('signatures', `no signature found for ${digest.slice(0, 19)}… (${outcome.policy} required)`);
+    return checkSignatures(digest, tags);
+  }
   const hex = digest.startsWith('sha256:') && isDigest(digest) ? digest.slice(7) : undefined;
   if (hex === undefined) return { id: 'signatures', ok: 'skipped', message: `cosign names attachments by sha256 digests; ${digest} is not one`, info: true };
   const have = new Set(tags);

@@ -1,5 +1,5 @@
 /**
- * What an image's release files say, pure: the Kairos release keys (by era, design.md §2) and the
+ * What an image's release files say, pure: the Kairos release keys (by era, docs/kairos-images.md) and the
  * upstream distribution's release. Kairos-specific, so no library knows it.
  *
  *   v1.0 – v2.0.0   `/etc/os-release` overwritten: VERSION, FLAVOR, VARIANT, IMAGE_LABEL, ID=kairos, …

@@ -33,7 +33,6 @@ function k3sMatcher(selector: string | undefined): K3sMatcher {
   const want = parseK3sSelector(selector);
   if (want === undefined) {
     throw new KairosImgError('BAD_K3S_VERSION', `"${selector}" is not a k3s version`, {
-      kind: 'usage',
       hint: 'give a k3s version like v1.26.1+k3s1, v1.26.1 or v1.26, or "newest"',
     });
   }

@@ -1,5 +1,5 @@
 /**
- * The Kairos image tag grammar, every era (design.md §2), pure.
+ * The Kairos image tag grammar, every era (docs/kairos-images.md), pure.
  * Hand-written because no library knows these tags: `semver` parses one version, but a Kairos tag
  * packs up to two versions (Kairos and the Kubernetes distribution's, the `+` written `-`), an
  * artifact suffix and, from v2.4.2, a flavor-release/variant/arch/model prefix; and registries mix
@@ -111,7 +111,7 @@ const VERSION_START = /(?:^|-)v\d/;
 const LINE_VARIANT = /-(?:core|standard)-[a-z0-9]+-/;
 const K8S_START = new RegExp(`^-(${K8S_DISTRO_NAMES.join('|')})`);
 const LINE = /^([A-Za-z0-9][A-Za-z0-9._-]*?)-(core|standard)-([a-z0-9]+)-([a-z0-9]+(?:-[a-z0-9]+)*)$/;
-/** First Kairos release published with the flavor-release-prefixed naming (design.md §2). */
+/** First Kairos release published with the flavor-release-prefixed naming (docs/kairos-images.md). */
 const PREFIXED_NAMING_SINCE = '2.4.2';
 
 type Analysis =

@@ -30,7 +30,6 @@ const NAME_MAX = 255;
 
 export function badReference(input: string, problem: string, hint?: string): KairosImgError {
   return new KairosImgError('BAD_REFERENCE', `invalid image reference "${input}": ${problem}`, {
-    kind: 'usage',
     hint: hint ?? 'a reference looks like quay.io/kairos/core-opensuse:v1.5.0 or host:port/repo@sha256:<64 hex>',
   });
 }
@@ -139,7 +138,6 @@ export function normalizeRegistryHost(input: string): string {
   const host = input.replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '');
   if (!DOMAIN.test(host)) {
     throw new KairosImgError('BAD_REGISTRY', `invalid registry "${input}": expected HOST[:PORT]`, {
-      kind: 'usage',
       hint: 'e.g. --registry 127.0.0.1:5000 or --registry mirror.example.com',
     });
   }

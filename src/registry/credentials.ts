@@ -196,13 +196,13 @@ async function readConfig(file: string): Promise<DockerConfig | undefined> {
     return doc as DockerConfig;
   } catch {
     // The file holds secrets: never echo its content.
-    throw new KairosImgError('DOCKER_CONFIG_INVALID', `${file} is not valid JSON`, { hint: `fix or move ${file}`, kind: 'usage' });
+    throw new KairosImgError('DOCKER_CONFIG_INVALID', `${file} is not valid JSON`, { hint: `fix or move ${file}` });
   }
 }
 
 async function runHelper(helper: string, serverUrl: string, where: string, signal?: AbortSignal): Promise<Credentials | undefined> {
   if (!/^[A-Za-z0-9_.-]+$/.test(helper)) {
-    throw new KairosImgError('CREDENTIAL_HELPER_INVALID', `credential helper name "${helper}" (${where}) is not valid`, { kind: 'usage' });
+    throw new KairosImgError('CREDENTIAL_HELPER_INVALID', `credential helper name "${helper}" (${where}) is not valid`, {});
   }
   const bin = `docker-credential-${helper}`;
   const result = await execa(bin, ['get'], {

@@ -7,13 +7,17 @@
  * merged into (blobs by temp+rename, index.json under its lock), so a failure never leaves
  * a half-written image visible.
  */
-import { randomBytes, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { copyFile, link, mkdir, readdir, rename, rm, stat, access } from 'node:fs/promises';
 import path from 'node:path';
 import { KairosImgError } from '../errors.js';
 import { MediaType, kindOfMediaType, type Descriptor, type ImageManifest } from '../oci/index.js';
 import { toOciManifest } from './convert.js';
-import { REF_NAME, initLayout, replaceFile, updateIndex, withIndexEntry, type Store } from './layout.js';
+import { REF_NAME, TEMP_PREFIX, initLayout, replaceFile, updateIndex, withIndexEntry, type Store } from './layout.js';
+import { sweepLeftovers, tempName } from './temp-names.js';
+
+/** A new layout directory being built next to its final name. */
+const LAYOUT_PREFIX = 'kimg-layout';
 
 export interface ExportLayoutOptions {
   store: Store;
@@ -62,10 +66,11 @@ export async function exportLayout(opts: ExportLayoutOptions): Promise<ExportLay
   const fresh = !(await exists(dir)) || (await isEmptyDir(dir));
   if (!fresh && !(await exists(path.join(dir, 'oci-layout')))) {
     throw new KairosImgError('OUTPUT_NOT_LAYOUT', `${dir} exists and is not an OCI image layout`, {
-      kind: 'usage', hint: 'choose a new or empty directory, or an existing OCI layout to add the image to',
+      hint: 'choose a new or empty directory, or an existing OCI layout to add the image to',
     });
   }
-  const target = fresh ? path.join(path.dirname(dir), `.${path.basename(dir)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`) : dir;
+  if (fresh) await sweepLeftovers(path.dirname(dir), [LAYOUT_PREFIX]);
+  const target = fresh ? path.join(path.dirname(dir), tempName(LAYOUT_PREFIX, path.basename(dir))) : dir;
   let linked = 0;
   let copied = 0;
   try {
@@ -94,7 +99,7 @@ export async function exportLayout(opts: ExportLayoutOptions): Promise<ExportLay
 async function placeBlob(from: string, to: string): Promise<'linked' | 'copied' | 'present'> {
   if (await exists(to)) return 'present';
   await mkdir(path.dirname(to), { recursive: true });
-  const tmp = `${path.dirname(to)}/.tmp-${path.basename(to).slice(0, 16)}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmp = path.join(path.dirname(to), tempName(TEMP_PREFIX, path.basename(to).slice(0, 16)));
   let how: 'linked' | 'copied' = 'linked';
   try {
     try {

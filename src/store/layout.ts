@@ -6,16 +6,19 @@
  * only mutable file: updated under a lock file and replaced by rename, so readers always see
  * a whole document and two concurrent runs never lose each other's entries.
  */
-import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { access, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { KairosImgError, isKairosImgError } from '../errors.js';
+import { KairosImgError, fsFailure, isErrnoError, isKairosImgError } from '../errors.js';
 import { digestOf, parseDigest, samePlatform, verifyingStream, type Descriptor, type ImageIndex, type Platform } from '../oci/index.js';
 import { withLock } from './lock.js';
+import { sweepLeftovers, tempName } from './temp-names.js';
+
+/** Temporary files of the cache (blobs being written, index.json being replaced). */
+export const TEMP_PREFIX = 'kimg-tmp';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
 export const OCI_LAYOUT = { imageLayoutVersion: '1.0.0' } as const;
@@ -69,6 +72,8 @@ export function withIndexEntry(index: ImageIndex, entry: Descriptor): ImageIndex
 export async function openStore(opts: { root?: string | undefined } = {}): Promise<Store> {
   const root = path.resolve(opts.root ?? defaultCacheDir());
   await initLayout(root);
+  // What killed runs left (half-written blobs of hundreds of MB) goes; live runs' files stay.
+  await Promise.all([sweepLeftovers(root, [TEMP_PREFIX]), sweepLeftovers(path.join(root, 'blobs', 'sha256'), [TEMP_PREFIX])]);
   return layoutStore(root);
 }
 
@@ -91,7 +96,7 @@ async function writeIfMissing(file: string, text: string): Promise<void> {
 
 /** Atomic replace: temp file in the same directory, fsync, rename. */
 export async function replaceFile(file: string, text: string | Buffer): Promise<void> {
-  const tmp = `${path.dirname(file)}/.tmp-${path.basename(file)}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmp = path.join(path.dirname(file), tempName(TEMP_PREFIX, path.basename(file)));
   try {
     const fh = await open(tmp, 'w');
     try {
@@ -150,7 +155,7 @@ function layoutStore(root: string): Store {
     async writeBlob(desc, data, opts = {}) {
       const final = blobPath(desc.digest);
       await mkdir(path.dirname(final), { recursive: true });
-      const tmp = path.join(path.dirname(final), `.tmp-${parseDigest(desc.digest).hex.slice(0, 16)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+      const tmp = path.join(path.dirname(final), tempName(TEMP_PREFIX, parseDigest(desc.digest).hex.slice(0, 16)));
       try {
         const source = Buffer.isBuffer(data) ? [data] : data;
         const sink = createWriteStream(tmp, { flags: 'wx', highWaterMark: 1024 * 1024 });
@@ -169,6 +174,7 @@ function layoutStore(root: string): Store {
         return { path: final, written: true };
       } catch (err) {
         await rm(tmp, { force: true });
+        if (isErrnoError(err)) throw fsFailure(err, `writing blob ${desc.digest} into the cache`, root);
         throw err;
       }
     },

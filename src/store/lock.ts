@@ -7,6 +7,7 @@ import { open, readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KairosImgError } from '../errors.js';
+import { processAlive } from './temp-names.js';
 
 export interface LockOptions {
   staleMs?: number;
@@ -57,14 +58,5 @@ async function isStale(lockPath: string, staleMs: number): Promise<boolean> {
     return Date.now() - st.mtimeMs > staleMs;
   } catch {
     return false; // vanished or half-written: just retry
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: unknown }).code === 'EPERM';
   }
 }

@@ -99,8 +99,7 @@ export function isRoot(): boolean {
 }
 
 function badEntry(label: string, name: string, problem: string): KairosImgError {
-  return new KairosImgError('UNPACK_BAD_ENTRY', `${label}: entry "${name.replace(/\u0000/g, '\\0')}": ${problem}`, {
-    kind: 'verification',
+  return new KairosImgError('UNPACK_BAD_ENTRY', `${label}: entry "${name.replaceAll('\u0000', '\\0')}": ${problem}`, {
     hint: 'the layer is malformed or malicious; nothing was written outside the target directory',
     details: { entry: name },
   });
@@ -384,10 +383,9 @@ function wrapLayerError(e: unknown, label: string, signal: AbortSignal | undefin
   const code = errnoOf(e);
   // Filesystem failures (ENOSPC, EACCES…) are the host's problem; everything else came from the stream.
   if (code !== undefined && !code.startsWith('Z_') && code !== 'ERR_STREAM_PREMATURE_CLOSE') {
-    return new KairosImgError('UNPACK_WRITE_FAILED', `${label}: ${(e as Error).message}`, { kind: 'operational', cause: e });
+    return new KairosImgError('UNPACK_WRITE_FAILED', `${label}: ${(e as Error).message}`, { cause: e });
   }
   return new KairosImgError('UNPACK_LAYER_CORRUPT', `${label}: ${(e as Error).message ?? String(e)}`, {
-    kind: 'verification',
     hint: 'the layer is not a valid tar stream; remove it from the cache and pull again',
     cause: e,
   });

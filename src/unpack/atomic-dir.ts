@@ -34,7 +34,6 @@ async function state(dir: string): Promise<'missing' | 'empty' | 'non-empty'> {
   }
   if (!st.isDirectory()) {
     throw new KairosImgError('UNPACK_TARGET_NOT_A_DIRECTORY', `"${dir}" exists and is not a directory`, {
-      kind: 'usage',
       hint: 'choose another target directory or remove that file',
     });
   }
@@ -46,7 +45,6 @@ export async function checkTarget(opts: { dir: string; force?: boolean | undefin
   const dir = resolve(opts.dir);
   if ((await state(dir)) === 'non-empty' && !opts.force) {
     throw new KairosImgError('UNPACK_TARGET_NOT_EMPTY', `target directory "${dir}" is not empty`, {
-      kind: 'usage',
       hint: 'pass --force to replace its content, or choose an empty directory',
     });
   }
@@ -70,7 +68,6 @@ export async function stageDir(opts: { dir: string; force?: boolean | undefined 
     const now = await state(dir);
     if (now === 'non-empty' && !opts.force) {
       throw new KairosImgError('UNPACK_TARGET_NOT_EMPTY', `target directory "${dir}" became non-empty during the unpack`, {
-        kind: 'usage',
         hint: 'pass --force to replace its content',
       });
     }

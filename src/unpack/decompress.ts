@@ -87,7 +87,6 @@ function byteCounter(onBytes: (n: number) => void): Transform {
 function corrupt(label: string, what: string, cause: unknown): KairosImgError {
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new KairosImgError('UNPACK_LAYER_CORRUPT', `${label}: ${what} failed: ${reason}`, {
-    kind: 'verification',
     hint: 'the blob is damaged; remove it from the cache and pull again',
     cause,
   });

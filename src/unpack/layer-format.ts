@@ -29,7 +29,6 @@ export function compressionOfMediaType(mediaType: string): Compression {
   const c = LAYER_MEDIA_TYPES[mediaType];
   if (c === undefined) {
     throw new KairosImgError('UNPACK_MEDIA_TYPE_UNSUPPORTED', `unsupported layer media type "${mediaType}"`, {
-      kind: 'operational',
       hint: 'supported: OCI image layers (tar, tar+gzip, tar+zstd, nondistributable variants) and Docker rootfs.diff.tar(.gzip)',
       details: { mediaType },
     });
@@ -65,7 +64,6 @@ function formatMismatch(label: string, expected: Compression | 'auto', detected:
   const want = expected === 'auto' ? 'a tar stream (plain, gzip or zstd)' : expected === 'none' ? 'an uncompressed tar' : expected;
   const got = detected === 'none' ? 'an uncompressed tar' : detected;
   return new KairosImgError('UNPACK_LAYER_FORMAT_MISMATCH', `${label}: expected ${want} but its content is ${got}`, {
-    kind: 'verification',
     hint: 'the image manifest declares a media type that does not match the blob; the image is malformed or the blob was replaced',
     details: { expected, detected },
   });

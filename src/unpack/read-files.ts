@@ -6,7 +6,7 @@
  *
  * A layer that is read is read to its end even when the files were found early: the registry
  * client checks a blob's digest only at its end, and nothing taken from an unverified blob may be
- * used (design.md §4). Lower layers, often the big base of the distribution, are what is saved.
+ * used (docs/registry-protocol.md). Lower layers, often the big base of the distribution, are what is saved.
  *
  * Semantics (image-spec layer.md, top-down):
  * - `.wh.<name>` hides `<name>` and everything under it in lower layers; `.wh..wh..opq` hides the
@@ -250,9 +250,8 @@ async function readLayer(blob: LayerBlob, index: number, t: Tracker, opts: ReadF
     tarStream.destroy();
     await feeding.catch(() => undefined);
     if (e instanceof KairosImgError) throw e;
-    if (signal?.aborted === true) throw new KairosImgError('INTERRUPTED', 'interrupted', { kind: 'interrupted', cause: e });
+    if (signal?.aborted === true) throw new KairosImgError('INTERRUPTED', 'interrupted', { cause: e });
     throw new KairosImgError('LAYER_READ_FAILED', `${label}: ${e instanceof Error ? e.message : String(e)}`, {
-      kind: 'operational',
       hint: 'the layer could not be read as a tar archive; try again, or pull the image to check it',
       cause: e,
     });

@@ -61,8 +61,7 @@ export function resolveInRoot(path: string, lookup: Lookup): Resolved {
       followed++;
       if (followed > MAX_SYMLINKS) {
         throw new KairosImgError('UNPACK_SYMLINK_LOOP', `too many levels of symbolic links resolving "${path}" inside the root`, {
-          kind: 'verification',
-        });
+          });
       }
       // An absolute target restarts from the root — the root, never the host's `/`.
       if (info.target.startsWith('/')) {

@@ -111,7 +111,6 @@ export function createRootWriter(root: string): RootWriter {
         continue;
       }
       throw new KairosImgError('UNPACK_BAD_ENTRY', `layer puts an entry under "${current}", which is not a directory`, {
-        kind: 'verification',
         details: { path },
       });
     }

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { promisify } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
@@ -67,7 +68,7 @@ async function readLayer(repository: string, digest: string, gzip: boolean): Pro
       out.set(entry.header.name, { type: entry.header.type ?? 'file', body: Buffer.concat(chunks), linkname: entry.header.linkname });
     }
   })();
-  const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+  const body = Readable.fromWeb(res.body as WebReadableStream);
   await Promise.all([gzip ? pipeline(body, createGunzip(), extract) : pipeline(body, extract), collecting]);
   return out;
 }

@@ -3,9 +3,11 @@ import { KairosImgError, exitCodeOf, redact, interrupted } from '../../src/error
 
 describe('errors', () => {
   it('maps kinds to exit codes', () => {
-    expect(exitCodeOf(new KairosImgError('X', 'x'))).toBe(1);
-    expect(exitCodeOf(new KairosImgError('X', 'x', { kind: 'usage' }))).toBe(2);
-    expect(exitCodeOf(new KairosImgError('X', 'x', { kind: 'verification' }))).toBe(3);
+    expect(exitCodeOf(new KairosImgError('REGISTRY_ERROR', 'x'))).toBe(1);
+    expect(exitCodeOf(new KairosImgError('BAD_REFERENCE', 'x'))).toBe(2);
+    // Integrity failures are operational (1), whoever corrupted the content.
+    expect(exitCodeOf(new KairosImgError('DIGEST_MISMATCH', 'x'))).toBe(1);
+    expect(exitCodeOf(new KairosImgError('UNPACK_BAD_ENTRY', 'x'))).toBe(1);
     expect(exitCodeOf(interrupted())).toBe(130);
     expect(exitCodeOf(Object.assign(new Error('aborted'), { name: 'AbortError' }))).toBe(130);
     expect(exitCodeOf(new Error('boom'))).toBe(1);
@@ -16,7 +18,7 @@ describe('errors', () => {
     expect(redact('Basic dXNlcjpwYXNz')).toBe('Basic ***');
     expect(redact('https://cdn/x?X-Amz-Signature=abcd&ok=1')).toBe('https://cdn/x?X-Amz-Signature=***&ok=1');
     expect(redact('{"token":"abc","x":1}')).toBe('{"token":"***","x":1}');
-    const e = new KairosImgError('X', 'failed for https://a:b@h/', { hint: 'token=zzz' });
+    const e = new KairosImgError('REGISTRY_ERROR', 'failed for https://a:b@h/', { hint: 'token=zzz' });
     expect(e.message).not.toContain(':b@');
     expect(e.hint).toBe('token=***');
   });

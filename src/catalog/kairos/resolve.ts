@@ -3,7 +3,7 @@
  * version, UKI) → image or artifact reference, by the catalog's data alone. Pure: no registry, no
  * file system.
  */
-import { KairosImgError, usageError } from '../../errors.js';
+import { KairosImgError, usageError, type UsageCode } from '../../errors.js';
 import { parseReference, rewriteRegistry, type Reference } from '../../reference/reference.js';
 import { nearestName, normalizeArch } from '../names.js';
 import { expandTemplate, tagShape, type TemplateValues } from './template.js';
@@ -44,7 +44,7 @@ export interface ResolvedKairosImage extends ResolvedImage {
   pin?: Pin | undefined;
 }
 
-function unknownName(what: string, input: string, names: readonly string[], code: string): KairosImgError {
+function unknownName(what: string, input: string, names: readonly string[], code: UsageCode): KairosImgError {
   const near = nearestName(input, names);
   const suggestion = near === undefined ? '' : `; did you mean ${near}?`;
   return usageError(code, `unknown ${what} "${input}"${suggestion}`, `valid ${what}s: ${names.join(', ')}`);

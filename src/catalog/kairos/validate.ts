@@ -73,7 +73,8 @@ export function validateCatalog(doc: unknown, source: string): ValidationResult 
   if (!isObj(doc)) return { errors: [`(top level): must be a mapping, got ${describe(doc)}`] };
   const root = '';
   const at = (k: string): string => (root === '' ? k : `${root}.${k}`);
-  c.unknownKeys(doc, ['os', 'name', 'registry', 'namespace', 'variants', 'arches', 'models', 'modelArches', 'uki', 'changelogs', 'eras', 'flavors'], '(top level)');
+  // `signing` (who signs the releases) is read by src/signature/kairos-policy.ts.
+  c.unknownKeys(doc, ['os', 'name', 'registry', 'namespace', 'variants', 'arches', 'models', 'modelArches', 'uki', 'changelogs', 'eras', 'flavors', 'signing'], '(top level)');
 
   const os = c.str(doc, 'os', '(top level)', { pattern: NAME });
   const name = c.str(doc, 'name', '(top level)');

@@ -1,11 +1,11 @@
 /** Looking up what a user names (a Talos version, a platform) in the matrix; usage errors list the choices and the nearest. Pure. */
-import { usageError, type KairosImgError } from '../../errors.js';
+import { usageError, type KairosImgError, type UsageCode } from '../../errors.js';
 import { nearestName } from '../names.js';
 import { findPlatform, platformKey } from './platforms.js';
 import { minorOf, minorText } from '../../version/minor.js';
 import type { TalosMatrix, TalosRelease } from './types.js';
 
-function unknown(code: string, what: string, input: string, names: readonly string[], near: string | undefined): KairosImgError {
+function unknown(code: UsageCode, what: string, input: string, names: readonly string[], near: string | undefined): KairosImgError {
   return usageError(code, `unknown ${what} "${input}"${near === undefined ? '' : `; did you mean ${near}?`}`, `known ${what}s: ${names.join(', ')}`);
 }
 

@@ -287,7 +287,7 @@ describe('formats', () => {
     const blob = Buffer.from(await compress(await tarOf(entries)));
     for (let i = 200; i < 400; i++) blob[i] = (blob[i] as number) ^ 0x5a;
     const e = await unpackImage({ dir, layers: [layerOf(blob, mt)] }).catch((err: unknown) => err);
-    expect((e as KairosImgError).kind).toBe('verification');
+    expect((e as KairosImgError).kind).toBe('operational');
     expect(fs.readdirSync(sb.base).sort()).toEqual(['outside', 'root']);
   });
 
@@ -346,12 +346,12 @@ describe('atomicity', () => {
         Readable.from(
           (async function* () {
             yield bigTar.subarray(0, 2000);
-            throw new KairosImgError('BLOB_DIGEST_MISMATCH', 'digest mismatch', { kind: 'verification' });
+            throw new KairosImgError('DIGEST_MISMATCH', 'digest mismatch');
           })(),
         ),
     };
     const e = await unpackImage({ dir, layers: [good, cut], force: true }).catch((err: unknown) => err);
-    expect((e as KairosImgError).code).toBe('BLOB_DIGEST_MISMATCH');
+    expect((e as KairosImgError).code).toBe('DIGEST_MISMATCH');
     expect(fs.readdirSync(dir)).toEqual(['old']);
     expect(siblings()).toEqual(['outside', 'root', 'target']);
   });

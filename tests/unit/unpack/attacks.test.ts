@@ -1,4 +1,4 @@
-// Every unsafe-path case of design.md §5, one crafted layer each. Each test puts a sentinel file in a
+// Every unsafe-path case of docs/unpack-rules.md, one crafted layer each. Each test puts a sentinel file in a
 // directory next to the target and asserts it (and that directory) is untouched and nothing else
 // appeared outside; the write is either contained in the root or refused with a clear error.
 import * as fs from 'node:fs';

@@ -169,7 +169,7 @@ describe('layer formats', () => {
     })();
     expect(e).toBeInstanceOf(KairosImgError);
     expect((e as KairosImgError).code).toBe('UNPACK_LAYER_FORMAT_MISMATCH');
-    expect((e as KairosImgError).kind).toBe('verification');
+    expect((e as KairosImgError).kind).toBe('operational');
     expect((e as KairosImgError).message).toBe('layer sha256:ab: expected gzip but its content is zstd');
     expect(() => checkFormat('none', 'gzip', 'l')).toThrow(/expected an uncompressed tar but its content is gzip/);
     expect(() => checkFormat('auto', 'xz', 'l')).toThrow(/content is xz/);
