@@ -95,7 +95,6 @@ export const ERROR_CODES = {
   UNPACK_LAYER_CORRUPT: op('a layer does not decompress or is not a valid tar stream'),
   UNPACK_LAYER_FORMAT_MISMATCH: op('a layer blob is another format than its media type says'),
   UNPACK_MEDIA_TYPE_UNSUPPORTED: op('a layer media type kairos-img does not unpack'),
-  UNPACK_WRITE_FAILED: op('writing the target failed (disk full, permissions, name too long)'),
   LAYER_READ_FAILED: op('a layer could not be read while looking for release files'),
   ARTIFACT_LAYER_CORRUPT: op('a disk-image artifact layer is not a readable archive'),
   ARTIFACT_IMAGE_CORRUPT: op('a compressed disk image does not decompress'),
