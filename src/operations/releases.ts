@@ -35,6 +35,7 @@ import { getManifestExplained, tagSource } from './client.js';
 import { lazyClient, resolveTarget, type ImageSpec, type OperationOptions } from './common.js';
 import { emitter, type ReleasesEvent } from './events.js';
 import { entriesOf, flavorTags } from './tags.js';
+import { diffImages, type DiffReport } from './diff.js';
 
 /** Which system: its release file, an image, or a catalog flavor and variant. */
 export type SystemSource =
@@ -60,6 +61,8 @@ export interface ReleasesOptions extends OperationOptions<ReleasesEvent> {
   pre?: boolean | undefined;
   /** The upgrade plan's target (a tag or a Kairos version); default: the newest supported candidate. */
   to?: string | undefined;
+  /** Also diff the current image with the plan's target (`diff`). */
+  diff?: boolean | undefined;
   catalog?: Catalog | undefined;
 }
 
@@ -94,6 +97,8 @@ export interface ReleasesReport {
   current: CurrentSystem;
   candidates: ReleaseCandidate[];
   plan?: (UpgradePlan & { reference: string }) | undefined;
+  /** The current image against the plan's target (with `diff`). */
+  diff?: DiffReport | undefined;
 }
 
 function withRegistry(registryAndOrg: string, registry: string | undefined): string {
@@ -268,7 +273,19 @@ export async function listReleases(opts: ReleasesOptions): Promise<ReleasesRepor
   const target = chooseTarget(candidates, opts.to, system.k8s?.version);
   if (target !== undefined) plan = { ...planFor(target), reference: `${target.repository}:${target.tag.raw}` };
 
+  let diff: DiffReport | undefined;
+  if (opts.diff === true && plan !== undefined) {
+    if (currentReference === undefined) {
+      throw usageError('MISSING_INPUT', 'the current image is unknown, so there is nothing to diff the target with', 'name the system by --image, or give --version so that its image can be found');
+    }
+    diff = await diffImages({
+      ...opts, a: { reference: currentReference }, b: { reference: plan.reference }, registry: undefined,
+      onEvent: (e) => { if (e.type === 'diff-layer' || e.type === 'diff-read' || e.type === 'diffed') emit(e); },
+    });
+  }
+
   return {
+    diff,
     current: {
       flavor: system.flavor,
       flavorRelease: system.flavorRelease,

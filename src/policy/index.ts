@@ -9,3 +9,4 @@ export * from './release-files.js';
 export * from './image-flavor.js';
 export * from './image-checks.js';
 export * from './upgrade.js';
+export * from './image-diff.js';

@@ -7,6 +7,7 @@ import { releasesProgress, releasesSteps } from '../progress/releases.js';
 import { mirrored } from '../mirror.js';
 import { parseReference } from '../../reference/reference.js';
 import { table, type CommandResult, type Style } from '../render.js';
+import { diffLines } from '../render/diff.js';
 import type { CommandSpec } from '../command.js';
 
 const USAGE = 'kairos-img releases --release-file FILE | --image REF | <flavor> <variant> [--version V] [--pre] [--to TAG|VERSION] [--diff]';
@@ -23,6 +24,7 @@ interface ReleasesOpts {
   uki?: boolean;
   pre?: boolean;
   to?: string;
+  diff?: boolean;
 }
 
 const STATUS: Record<string, string> = {
@@ -49,6 +51,7 @@ function human(d: ReleasesReport, style: Style): string {
     for (const r of d.plan.releases) out.push(`  ${r.version.padEnd(10)} ${r.changelogs.join('  ')}`);
     for (const w of d.plan.warnings) out.push(`${style.bad('warning:')} ${w}`);
   }
+  if (d.diff !== undefined) out.push('', style.bold('What changes:'), ...diffLines(d.diff, style));
   return out.join('\n');
 }
 
@@ -69,6 +72,7 @@ export const releasesCommand: CommandSpec = {
       .option('--uki', 'with <flavor> <variant>: a trusted-boot (UKI) system')
       .option('--pre', 'include pre-releases')
       .option('--to <target>', 'the upgrade plan\'s target: a candidate tag or a Kairos version (default: the newest supported candidate)')
+      .option('--diff', 'also show what changes from the current image to the target (release keys, kernel, Kubernetes, packages)')
       .addHelpText('after', [
         '',
         'Candidates are tags of the same flavor, flavor release, variant, arch, model and Kubernetes',
@@ -80,6 +84,7 @@ export const releasesCommand: CommandSpec = {
         '  kairos-img releases --release-file /etc/kairos-release',
         '  kairos-img releases --image quay.io/kairos/ubuntu:24.04-core-amd64-generic-v3.2.1 --json',
         '  kairos-img releases hadron core --flavor-release v0.2.0 --version v4.1.0',
+        '  kairos-img releases --image quay.io/kairos/alpine:3.21-core-amd64-generic-v3.4.2 --diff',
       ].join('\n'))
       .action(run(async (ctx, args, opts: ReleasesOpts): Promise<CommandResult<ReleasesReport>> => {
         const given = [opts.releaseFile !== undefined, opts.image !== undefined, args.length > 0].filter(Boolean).length;
@@ -111,8 +116,8 @@ export const releasesCommand: CommandSpec = {
             k0s: typeof opts.k0s === 'string' ? opts.k0s : undefined, kubernetes: opts.k0s === undefined ? undefined : 'k0s', uki: opts.uki,
           };
         }
-        const data = await withProgress(ctx, releasesSteps({ image: system.kind === 'image' }), (ui) => listReleases({
-          system, pre: opts.pre, to: opts.to, arch: opts.arch, registry: ctx.registry, plainHttp: ctx.plainHttp, hostArch: ctx.hostArch,
+        const data = await withProgress(ctx, releasesSteps({ image: system.kind === 'image', diff: opts.diff }), (ui) => listReleases({
+          system, pre: opts.pre, to: opts.to, diff: opts.diff, arch: opts.arch, registry: ctx.registry, plainHttp: ctx.plainHttp, hostArch: ctx.hostArch,
           env: ctx.env, signal: ctx.signal, onEvent: releasesProgress(ui),
         }));
         const outputs: Record<string, string> = { candidates: String(data.candidates.length) };

@@ -1,9 +1,10 @@
 /** `releases` as a task list. */
 import type { ReleasesEvent } from '../../operations/events.js';
 import { commonProgress } from './pull.js';
+import { diffEventProgress } from './diff.js';
 import type { StepDef, StepUi } from './task-list.js';
 
-export function releasesSteps(opts: { image: boolean }): StepDef[] {
+export function releasesSteps(opts: { image: boolean; diff?: boolean }): StepDef[] {
   return [
     ...(opts.image
       ? [
@@ -15,6 +16,13 @@ export function releasesSteps(opts: { image: boolean }): StepDef[] {
     { id: 'system', title: 'Read the system' },
     { id: 'tags', title: 'List the flavor\'s tags' },
     { id: 'candidates', title: 'Judge the candidates' },
+    ...(opts.diff === true
+      ? [
+          { id: 'a', title: 'Read the current image (top layers only)' },
+          { id: 'b', title: 'Read the target image (top layers only)' },
+          { id: 'diff', title: 'Compare' },
+        ]
+      : []),
   ];
 }
 
@@ -38,6 +46,11 @@ export function releasesProgress(ui: StepUi): (e: ReleasesEvent) => void {
       case 'candidates':
         ui.done('tags', `Listed ${tags} tags`);
         ui.done('candidates', `${e.count} candidate${e.count === 1 ? '' : 's'}`);
+        break;
+      case 'diff-layer':
+      case 'diff-read':
+      case 'diffed':
+        diffEventProgress(ui, e);
         break;
       default:
         commonProgress(ui, e);
