@@ -47,7 +47,7 @@ export function parseDpkgStatus(text: string): Record<string, string> {
     const name = fields.get('package');
     const version = fields.get('version');
     const status = fields.get('status') ?? '';
-    if (name === undefined || version === undefined || !/\binstalled$/.test(status) || /not-installed$/.test(status)) continue;
+    if (name === undefined || version === undefined || !/(?:^|\s)installed$/.test(status)) continue;
     found.push({ name, arch: fields.get('architecture'), version });
   }
   const count = new Map<string, number>();
