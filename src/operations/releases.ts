@@ -7,7 +7,7 @@
  */
 import { changelogUrls, kairosLineDefaults, loadCatalog, normalizeArch, type Catalog } from '../catalog/index.js';
 import { KairosImgError, usageError } from '../errors.js';
-import { hostArch as defaultHostArch } from '../oci/index.js';
+import { formatPlatform, hostArch as defaultHostArch } from '../oci/index.js';
 import { k8sMinor } from '../version/index.js';
 import {
   KAIROS_RELEASE,
@@ -118,6 +118,10 @@ async function systemOfImage(opts: ReleasesOptions, image: ImageSpec, emit: (e: 
   const target = await resolveTarget({ image, arch: opts.arch, registry: opts.registry, hostArch, tags: client.tags(), signal: opts.signal, emit });
   const ref = target.reference;
   const m = await getManifestExplained(client.get(), ref, { platform: target.platform, signal: opts.signal });
+  emit({
+    type: 'manifest', digest: m.descriptor.digest, indexDigest: m.index?.descriptor.digest, platform: formatPlatform(m.descriptor.platform ?? target.platform),
+    layers: m.manifest.layers.length, size: m.manifest.layers.reduce((a, l) => a + l.size, 0), fromCache: false,
+  });
   const files = await readImageFiles({
     layers: m.manifest.layers.map((d) => ({ digest: d.digest, mediaType: d.mediaType, size: d.size, open: (signal?: AbortSignal) => client.get().fetchBlob(ref, d, { signal }) })),
     paths: RELEASE_FILES,
