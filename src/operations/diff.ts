@@ -23,7 +23,6 @@ import {
   type KeyChange,
   type PackageChanges,
   type PackageList,
-  type ReleaseFiles,
 } from '../policy/index.js';
 import { formatPlatform, hostArch as defaultHostArch } from '../oci/index.js';
 import { formatReference } from '../reference/reference.js';
@@ -32,6 +31,7 @@ import { normalizeK8s, isK8sDistro } from '../version/index.js';
 import { getManifestExplained } from './client.js';
 import { lazyClient, resolveTarget, type ImageSpec, type OperationOptions } from './common.js';
 import { emitter, type DiffEvent } from './events.js';
+import { layerBlobs, releaseFilesOf } from './image-files.js';
 
 export interface DiffOptions extends OperationOptions<DiffEvent> {
   a: ImageSpec;
@@ -68,15 +68,6 @@ const MODULE_DIRS = ['/lib/modules', '/usr/lib/modules'];
 const BOOT = '/boot';
 /** Package databases are read whole (a few MiB on a real image); anything bigger is not one. */
 const MAX_DATABASE = 64 * 1024 * 1024;
-
-function releaseFilesOf(view: Pick<FileView, 'lookup'>): ReleaseFiles {
-  const out: Record<string, ReleaseFiles[string]> = {};
-  for (const path of RELEASE_FILES) {
-    const l = view.lookup(path);
-    out[path] = l.state === 'present' ? { state: 'present', text: l.content.toString('utf8'), path: l.path } : l;
-  }
-  return out;
-}
 
 /** Decided once the release files, the package database and the kernel are: lower layers are left unread. */
 function decided(view: FileView): boolean {
@@ -130,7 +121,7 @@ async function factsOf(opts: DiffOptions, image: ImageSpec, which: 'a' | 'b', em
   const ref = target.reference;
   const m = await getManifestExplained(client.get(), ref, { platform: target.platform, signal: opts.signal });
   const files = await readImageFiles({
-    layers: m.manifest.layers.map((d) => ({ digest: d.digest, mediaType: d.mediaType, size: d.size, open: (signal?: AbortSignal) => client.get().fetchBlob(ref, d, { signal }) })),
+    layers: layerBlobs(client.get(), ref, m.manifest.layers),
     paths: [...RELEASE_FILES, ...PACKAGE_DATABASES.map((d) => d.path)],
     dirs: [...MODULE_DIRS, BOOT],
     decided,

@@ -36,6 +36,7 @@ import { lazyClient, resolveTarget, type ImageSpec, type OperationOptions } from
 import { emitter, type ReleasesEvent } from './events.js';
 import { entriesOf, flavorTags } from './tags.js';
 import { diffImages, type DiffReport } from './diff.js';
+import { layerBlobs, releaseFilesOf } from './image-files.js';
 
 /** Which system: its release file, an image, or a catalog flavor and variant. */
 export type SystemSource =
@@ -123,16 +124,9 @@ async function systemOfImage(opts: ReleasesOptions, image: ImageSpec, emit: (e: 
     layers: m.manifest.layers.length, size: m.manifest.layers.reduce((a, l) => a + l.size, 0), fromCache: false,
   });
   const files = await readImageFiles({
-    layers: m.manifest.layers.map((d) => ({ digest: d.digest, mediaType: d.mediaType, size: d.size, open: (signal?: AbortSignal) => client.get().fetchBlob(ref, d, { signal }) })),
+    layers: layerBlobs(client.get(), ref, m.manifest.layers),
     paths: RELEASE_FILES,
-    decided: (view) => {
-      const out: Record<string, { state: 'present'; text: string; path: string } | { state: 'absent' } | { state: 'unknown' }> = {};
-      for (const p of RELEASE_FILES) {
-        const l = view.lookup(p);
-        out[p] = l.state === 'present' ? { state: 'present', text: l.content.toString('utf8'), path: l.path } : l.state === 'absent' ? { state: 'absent' } : { state: 'unknown' };
-      }
-      return releaseFilesDecided(out);
-    },
+    decided: (view) => releaseFilesDecided(releaseFilesOf(view)),
     signal: opts.signal,
     onLayer: (i) => emit({ type: 'release-files-layer', layer: i, layers: m.manifest.layers.length }),
   });

@@ -14,7 +14,8 @@ const newestKairosFirst = newestFirst(compareKairos);
 const newestK8sFirst = newestFirst(compareK8s);
 const newestFlavorReleaseFirst = newestFirst(compareFlavorReleases);
 
-function compareOptional(a: string | undefined, b: string | undefined, cmp: (x: string, y: string) => number): number {
+/** Orders optional values: absent first, then by `cmp`. */
+export function compareOptional(a: string | undefined, b: string | undefined, cmp: (x: string, y: string) => number): number {
   if (a === b) return 0;
   if (a === undefined) return -1;
   if (b === undefined) return 1;

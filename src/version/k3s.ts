@@ -7,23 +7,16 @@
  *   selector := ["k3s"] ["v"] MAJOR "." MINOR [ "." PATCH [ ("+" | "-") "k3s" BUILD ] ]
  */
 import semver from 'semver';
-import { compareK8s, formatK8s, k8sPattern, normalizeK8s, readK8s, type K8sReading } from './k8s.js';
+import { compareK8s, formatK8s, k8sPattern, normalizeK8s, readK8s, type K8sReading, type K8sVersion } from './k8s.js';
 
 /** The k3s grammar as a regular-expression source without groups, to embed in tag patterns. */
 export const K3S_PATTERN = k8sPattern('k3s');
 const SELECTOR = /^(?:k3s)?v?(\d+)\.(\d+)(?:\.(\d+)(?:[-+]k3s(\d+))?)?$/;
 
-export interface K3sVersion {
-  /** The semver core, e.g. `1.26.1`. */
-  readonly core: string;
-  /** The k3s build number, e.g. 1 for `+k3s1`. */
-  readonly build: number;
-}
+/** A k3s version: the semver core (`1.26.1`) and the k3s build number (1 for `+k3s1`). */
+export type K3sVersion = Omit<K8sVersion, 'distro'>;
 
-export type K3sReading =
-  | { readonly ok: true; readonly version: K3sVersion }
-  | { readonly ok: false; readonly problem: 'syntax' }
-  | { readonly ok: false; readonly problem: 'leading-zero-build'; readonly build: string };
+export type K3sReading = Exclude<K8sReading, { ok: true }> | { readonly ok: true; readonly version: K3sVersion };
 
 function asK3s(r: K8sReading): K3sReading {
   return r.ok ? { ok: true, version: { core: r.version.core, build: r.version.build } } : r;

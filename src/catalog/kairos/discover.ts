@@ -8,6 +8,7 @@
  */
 import { repositoryName, type Reference } from '../../reference/reference.js';
 import { k8sVersionOf, type ReleaseTag } from '../../policy/tag.js';
+import { compareOptional } from '../../policy/order.js';
 import { compareFlavorReleases, compareK8s, compareKairos } from '../../version/index.js';
 import type { TagSearch } from './resolve.js';
 
@@ -48,18 +49,11 @@ export function discoverTags(searches: readonly TagSearch[], lists: TagLists, op
   return out;
 }
 
-function optional(a: string | undefined, b: string | undefined, cmp: (x: string, y: string) => number): number {
-  if (a === b) return 0;
-  if (a === undefined) return -1;
-  if (b === undefined) return 1;
-  return cmp(a, b);
-}
-
 /** Ascending "goodness": Kairos version, then flavor release, then Kubernetes version; core before UKI. */
 function better(a: ReleaseTag, b: ReleaseTag): number {
   return compareKairos(a.version, b.version)
-    || optional(a.flavorRelease, b.flavorRelease, compareFlavorReleases)
-    || optional(k8sVersionOf(a), k8sVersionOf(b), compareK8s)
+    || compareOptional(a.flavorRelease, b.flavorRelease, compareFlavorReleases)
+    || compareOptional(k8sVersionOf(a), k8sVersionOf(b), compareK8s)
     || Number(b.uki === true) - Number(a.uki === true)
     || (a.raw < b.raw ? 1 : a.raw > b.raw ? -1 : 0);
 }

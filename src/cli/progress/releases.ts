@@ -2,6 +2,7 @@
 import type { ReleasesEvent } from '../../operations/events.js';
 import { commonProgress } from './pull.js';
 import { diffEventProgress } from './diff.js';
+import { releaseFilesProgress } from './verify.js';
 import type { StepDef, StepUi } from './task-list.js';
 
 export function releasesSteps(opts: { image: boolean; diff?: boolean }): StepDef[] {
@@ -31,10 +32,8 @@ export function releasesProgress(ui: StepUi): (e: ReleasesEvent) => void {
   return (e) => {
     switch (e.type) {
       case 'release-files-layer':
-        ui.output('files', `layer ${e.layer + 1} of ${e.layers}`);
-        break;
       case 'release-files':
-        ui.done('files', `Read ${e.layersRead} of ${e.layersTotal} layers (${e.bytesRead} of ${e.bytesTotal} bytes)`);
+        releaseFilesProgress(ui, e);
         break;
       case 'system':
         ui.done('system', `System: ${e.flavor}${e.version === undefined ? '' : ` ${e.version}`} (${e.source})`);
