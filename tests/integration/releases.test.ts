@@ -55,6 +55,19 @@ afterAll(async () => {
   if (work !== undefined) await rm(work, { recursive: true, force: true });
 });
 
+describe('the fixture repositories in the v3 and v4 naming', () => {
+  it('mix flavor releases, arches, models, k3s minors, k0s, -img, .sig, latest, UKI and rc tags', async () => {
+    const d = json<{ tags: Array<{ tag: string; class: string }> }>(await cli(['tags', `${reg}/kairos/hadron`, '--all', '--json']));
+    const tags = d.tags.map((t) => t.tag);
+    expect(new Set(d.tags.map((t) => t.class))).toEqual(new Set(['release', 'prerelease', 'artifact', 'noise']));
+    for (const part of ['v0.2.0-', 'v0.3.0-', 'v0.4.0-', '-arm64-', '-rpi4-', '-k3s-v1.32.', '-k3s-v1.33.', '-k3s-v1.34.', '-k0s-', '-uki', '-rc1', '-img']) {
+      expect(tags.some((t) => t.includes(part)), part).toBe(true);
+    }
+    expect(tags).toContain('latest');
+    expect(tags.some((t) => /^sha256-[0-9a-f]{64}\.sig$/.test(t))).toBe(true);
+  });
+});
+
 describe('resolve: the newest release per flavor release, asking the registry', () => {
   it('hadron core: the newest Kairos release (UKI, rc, -img and arm64 tags skipped)', async () => {
     expect(await out(['resolve', 'hadron', 'core', '--arch', 'amd64'])).toBe(`${reg}/kairos/hadron:v0.4.0-core-amd64-generic-v4.1.2`);
