@@ -26,6 +26,10 @@ export { unpack } from './operations/unpack.js';
 export type { UnpackOptions, UnpackSummary } from './operations/unpack.js';
 export { listTags } from './operations/tags.js';
 export type { TagListing, TagRow, ListTagsOptions } from './operations/tags.js';
+export { listReleases } from './operations/releases.js';
+export type { ReleasesOptions, ReleasesReport, ReleaseCandidate, CurrentSystem, SystemSource } from './operations/releases.js';
+export { diffImages } from './operations/diff.js';
+export type { DiffOptions, DiffReport, ImageFacts } from './operations/diff.js';
 export { createClient, tagSource } from './operations/client.js';
 
 export { createRegistryClient, dockerConfigCredentials, staticCredentials, anonymous } from './registry/index.js';

@@ -103,12 +103,28 @@ export type VerifyEvent =
   | { type: 'release-files'; layersRead: number; layersTotal: number; bytesRead: number; bytesTotal: number }
   | { type: 'checked'; ok: boolean; failed: number };
 
+export type ReleasesEvent =
+  | CommonEvent
+  | { type: 'release-files-layer'; layer: number; layers: number }
+  | { type: 'release-files'; layersRead: number; layersTotal: number; bytesRead: number; bytesTotal: number }
+  | { type: 'system'; source: string; flavor: string; version?: string | undefined }
+  | { type: 'tags'; repository: string; count: number }
+  | { type: 'candidates'; count: number }
+  | Exclude<DiffEvent, CommonEvent & { image?: 'a' | 'b' | undefined }>;
+
 export type SignatureEvent = CommonEvent;
 
 export type SbomEvent =
   | CommonEvent
   | { type: 'attachments'; found: number }
   | { type: 'attachment-saved'; digest: string; path: string; size: number };
+
+/** `diff` reads two images: which one an event is about. */
+export type DiffEvent =
+  | (CommonEvent & { image?: 'a' | 'b' | undefined })
+  | { type: 'diff-layer'; image: 'a' | 'b'; layer: number; layers: number }
+  | { type: 'diff-read'; image: 'a' | 'b'; reference: string; layersRead: number; layersTotal: number; bytesRead: number; bytesTotal: number }
+  | { type: 'diffed'; changes: number };
 
 export type ExtractImgEvent =
   | CommonEvent

@@ -16,11 +16,14 @@ import {
 } from '../policy/image-checks.js';
 import { usageError } from '../errors.js';
 import { flavorByName, identifyFlavor, type FlavorIdentity } from '../policy/image-flavor.js';
-import { RELEASE_FILES, releaseFilesDecided, type ReleaseFiles } from '../policy/release-files.js';
+import { RELEASE_FILES, releaseFilesDecided } from '../policy/release-files.js';
 import { parseTag, type ReleaseTag } from '../policy/tag.js';
-import { formatReference, type Reference } from '../reference/reference.js';
+import { variantOf } from '../policy/rules.js';
+import { formatReference, repositoryName, type Reference } from '../reference/reference.js';
+import { flavorListing } from './tags.js';
+import { layerBlobs, releaseFilesOf } from './image-files.js';
 import { type RegistryClient } from '../registry/index.js';
-import { formatPlatform, type Descriptor, hostArch as defaultHostArch } from '../oci/index.js';
+import { formatPlatform, hostArch as defaultHostArch } from '../oci/index.js';
 import { readImageFiles, type ReadFilesResult } from '../unpack/read-files.js';
 import { getManifestExplained } from './client.js';
 import { isCatalogName, lazyClient, referenceOf, resolveTarget, type ImageSpec, type OperationOptions } from './common.js';
@@ -106,15 +109,6 @@ function archFor(opts: VerifyOptions, catalog: Catalog, hostArch: string): strin
   return arches.length === 0 || arches.includes(hostArch) ? undefined : arches[0];
 }
 
-function releaseFiles(view: Pick<ReadFilesResult, 'lookup'>): ReleaseFiles {
-  const out: Record<string, ReleaseFiles[string]> = {};
-  for (const path of RELEASE_FILES) {
-    const l = view.lookup(path);
-    out[path] = l.state === 'present' ? { state: 'present', text: l.content.toString('utf8'), path: l.path } : l;
-  }
-  return out;
-}
-
 function imageChecks(ctx: Gathered, tag: ReleaseTag | undefined, requestedArch: string | undefined): Check[] {
   const id = ctx.identity ?? { candidates: [], names: [], reason: 'not determined' };
   if (tag === undefined) {
@@ -129,22 +123,13 @@ function imageChecks(ctx: Gathered, tag: ReleaseTag | undefined, requestedArch: 
     const why = 'a disk-image artifact, not an OS image: its files are not release files';
     return (['kairos-release', 'upstream-pin', 'arch'] as const).map((c) => ({ id: c, ok: 'skipped' as const, message: why }));
   }
-  const files = ctx.files === undefined ? {} : releaseFiles(ctx.files);
+  const files = ctx.files === undefined ? {} : releaseFilesOf(ctx.files);
   const facts = { tag, files, flavor: id };
   return [
     checkKairosRelease(facts),
     checkUpstreamPin(facts),
     checkArch({ configArch: ctx.configArch, tag, flavor: id, requested: requestedArch }),
   ];
-}
-
-function layerBlobs(client: RegistryClient, ref: Reference, layers: readonly Descriptor[]) {
-  return layers.map((d) => ({
-    digest: d.digest,
-    mediaType: d.mediaType,
-    size: d.size,
-    open: (signal?: AbortSignal) => client.fetchBlob(ref, d, { signal }),
-  }));
 }
 
 /** Checks an image against its tag, the versioning policy and its flavor's pin; the report says which failed. */
@@ -183,7 +168,7 @@ async function verifyOnline(opts: VerifyOptions, catalog: Catalog): Promise<Veri
     const files = await readImageFiles({
       layers: layerBlobs(client.get(), ref, m.manifest.layers),
       paths: RELEASE_FILES,
-      decided: (view) => releaseFilesDecided(releaseFiles(view), tag.version),
+      decided: (view) => releaseFilesDecided(releaseFilesOf(view), tag.version),
       signal,
       onLayer: (i) => emit({ type: 'release-files-layer', layer: i, layers: m.manifest.layers.length }),
     });
@@ -197,11 +182,16 @@ async function verifyOnline(opts: VerifyOptions, catalog: Catalog): Promise<Veri
       : identifyFlavor(catalog, ref.repository, tag);
   }
   const digest = m.index?.descriptor.digest ?? m.descriptor.digest;
+  // The latest release branch is the flavor's, across every repository it has been published in.
+  const support = tag === undefined || gathered.identity === undefined || gathered.identity.candidates.length === 0 ? tags : await flavorListing({
+    client: client.get(), repository: repositoryName(ref), tags, flavors: gathered.identity.candidates.map((c) => c.name), variant: variantOf(tag),
+    arch: tag.arch ?? (gathered.configArch === undefined ? undefined : normalizeArch(gathered.configArch)), model: tag.model, registry: ref.registry, signal,
+  });
   const signature = await signatureCheck(opts, client.get(), ref, m);
   if (signature !== undefined) emit(checkedEvent(signature.report));
   const checks: Check[] = [
     checkTagGrammar(ref.tag),
-    checkSupport(ref.tag, tags),
+    checkSupport(ref.tag, support),
     ...imageChecks(gathered, tag, opts.arch === undefined ? undefined : normalizeArch(opts.arch)),
     checkSignatures(digest, tags, signature?.outcome),
   ];

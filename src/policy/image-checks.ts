@@ -24,7 +24,7 @@ import { compareK3s } from '../version/k3s.js';
 import { fail, pass, skip, type Check } from './check.js';
 
 export { allPassed, type Check } from './check.js';
-import { evaluateTag, variantOf, type VerdictStatus } from './rules.js';
+import { evaluateFlavorTag, evaluateTag, variantOf, type JudgementOptions, type TagEntry, type VerdictStatus } from './rules.js';
 import { parseTag, tagProblem, type ReleaseTag } from './tag.js';
 import type { FlavorIdentity } from './image-flavor.js';
 import {
@@ -73,12 +73,28 @@ const STATUS_TEXT: Record<VerdictStatus, string> = {
   'not-a-release': 'not a release',
 };
 
-/** The versioning policy's verdict on `tag` among the repository's `tags`. */
-export function checkSupport(tag: string | undefined, tags: readonly string[]): ImageCheck {
+/** A flavor's tags across its repositories, for the flavor-wide verdict (the tag is in `repository`). */
+export interface FlavorListing {
+  readonly repository: string;
+  readonly entries: readonly TagEntry[];
+  readonly options?: JudgementOptions | undefined;
+}
+
+/**
+ * The versioning policy's verdict on `tag`: among the repository's `tags`, or among a flavor's
+ * tags across every repository it has been published in (the latest branch is the flavor's).
+ */
+export function checkSupport(tag: string | undefined, tags: readonly string[] | FlavorListing): ImageCheck {
   if (tag === undefined) return skip('support', 'the image is referenced by digest: there is no tag to judge');
   if (tagProblem(tag) !== undefined) return skip('support', 'not judged: the tag is not a Kairos tag (see tag-grammar)');
-  const v = evaluateTag({ tag, tags });
+  const v = isListing(tags)
+    ? evaluateFlavorTag({ repository: tags.repository, tag, entries: tags.entries, options: tags.options })
+    : evaluateTag({ tag, tags });
   return { id: 'support', ok: v.ok, message: `${STATUS_TEXT[v.status]}: ${v.reason}` };
+}
+
+function isListing(x: readonly string[] | FlavorListing): x is FlavorListing {
+  return !Array.isArray(x);
 }
 
 // ── kairos-release ──────────────────────────────────────────────────────────────────────────

@@ -1,0 +1,29 @@
+/**
+ * What the operations that read files out of an image share (verify, releases, diff): the
+ * manifest's layers as blobs for `readImageFiles`, and the release files as the policy reads them.
+ */
+import type { Descriptor } from '../oci/index.js';
+import { RELEASE_FILES, type ReleaseFiles } from '../policy/release-files.js';
+import type { Reference } from '../reference/reference.js';
+import type { RegistryClient } from '../registry/index.js';
+import type { FileView, LayerBlob } from '../unpack/read-files.js';
+
+/** The layers of a manifest (bottom first), each opened from the registry when it is read. */
+export function layerBlobs(client: RegistryClient, ref: Reference, layers: readonly Descriptor[]): LayerBlob[] {
+  return layers.map((d) => ({
+    digest: d.digest,
+    mediaType: d.mediaType,
+    size: d.size,
+    open: (signal?: AbortSignal) => client.fetchBlob(ref, d, { signal }),
+  }));
+}
+
+/** The release files as the layers read so far hold them. */
+export function releaseFilesOf(view: Pick<FileView, 'lookup'>): ReleaseFiles {
+  const out: Record<string, ReleaseFiles[string]> = {};
+  for (const path of RELEASE_FILES) {
+    const l = view.lookup(path);
+    out[path] = l.state === 'present' ? { state: 'present', text: l.content.toString('utf8'), path: l.path } : l;
+  }
+  return out;
+}
