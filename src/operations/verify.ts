@@ -28,7 +28,7 @@ import { readImageFiles, type ReadFilesResult } from '../unpack/read-files.js';
 import { getManifestExplained } from './client.js';
 import { isCatalogName, lazyClient, referenceOf, resolveTarget, type ImageSpec, type OperationOptions } from './common.js';
 import { emitter, type VerifyEvent } from './events.js';
-import { isKairosImage, loadKairosSigning } from '../signature/kairos-policy.js';
+import { isKairosImage, kairosSigning } from '../signature/kairos-policy.js';
 import { checkedEvent, checkImageSignatures, type SignatureReport, type SignatureRequirement } from './signature.js';
 
 export interface VerifyOptions extends OperationOptions<VerifyEvent> {
@@ -187,7 +187,7 @@ async function verifyOnline(opts: VerifyOptions, catalog: Catalog): Promise<Veri
     client: client.get(), repository: repositoryName(ref), tags, flavors: gathered.identity.candidates.map((c) => c.name), variant: variantOf(tag),
     arch: tag.arch ?? (gathered.configArch === undefined ? undefined : normalizeArch(gathered.configArch)), model: tag.model, registry: ref.registry, signal,
   });
-  const signature = await signatureCheck(opts, client.get(), ref, m);
+  const signature = await signatureCheck(opts, catalog, client.get(), ref, m);
   if (signature !== undefined) emit(checkedEvent(signature.report));
   const checks: Check[] = [
     checkTagGrammar(ref.tag),
@@ -212,11 +212,11 @@ async function verifyOnline(opts: VerifyOptions, catalog: Catalog): Promise<Veri
 }
 
 /** The given policy, else the Kairos release policy for Kairos images (also behind --registry); none for other images. */
-async function signatureCheck(opts: VerifyOptions, client: RegistryClient, ref: Reference, m: Parameters<typeof checkImageSignatures>[0]['manifest']): Promise<{ report: SignatureReport; outcome: SignatureOutcome } | undefined> {
+async function signatureCheck(opts: VerifyOptions, catalog: Catalog, client: RegistryClient, ref: Reference, m: Parameters<typeof checkImageSignatures>[0]['manifest']): Promise<{ report: SignatureReport; outcome: SignatureOutcome } | undefined> {
   let requirement = opts.signature;
   if (requirement === undefined) {
-    const kairos = await loadKairosSigning();
-    if (isKairosImage(ref, kairos, opts.registry)) requirement = { policy: kairos.policy, trustedRoot: opts.trustedRoot };
+    const kairos = kairosSigning(catalog);
+    if (kairos !== undefined && isKairosImage(ref, kairos, opts.registry)) requirement = { policy: kairos.policy, trustedRoot: opts.trustedRoot };
   }
   if (requirement === undefined) {
     if (opts.requireSignature === true) {

@@ -14,5 +14,5 @@ export type { Attachment, AttachmentFormat, AttachmentPlace } from './attachment
 export { blobBundle, verifyBlobBundle } from './blob.js';
 export { loadTrustedRoot, parseTrustedRoot, defaultTrustedRootPath } from './trust.js';
 export type { TrustedRoot } from './trust.js';
-export { loadKairosSigning, parseKairosSigning, isKairosImage } from './kairos-policy.js';
+export { kairosSigning, isKairosImage } from './kairos-policy.js';
 export type { KairosSigning } from './kairos-policy.js';

@@ -1,13 +1,10 @@
 /**
- * The Kairos release signing policy, held as data in flavors/kairos.yaml (`signing:` issuer and
- * identity pattern of the release workflows), and which images it applies to: Kairos' registry
- * namespace (quay.io/kairos/*), also when `--registry` serves it. A small loader of its own until
- * the catalog's types carry the section.
+ * The Kairos release signing policy — the `signing:` section of flavors/kairos.yaml (OIDC issuer
+ * and identity pattern of the release workflows, validated with the rest of the catalog) — and
+ * which images it applies to: Kairos' registry namespace (quay.io/kairos/*), also when
+ * `--registry` serves it. Pure.
  */
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
-import { KairosImgError } from '../errors.js';
+import type { Catalog } from '../catalog/index.js';
 import type { Reference } from '../reference/reference.js';
 import { identityPolicy, type SignaturePolicy } from './policy.js';
 
@@ -17,26 +14,12 @@ export interface KairosSigning {
   policy: SignaturePolicy & { kind: 'identity' };
 }
 
-export function kairosCatalogFile(): string {
-  return fileURLToPath(new URL('../../flavors/kairos.yaml', import.meta.url));
-}
-
-/** The `signing:` section of the catalog text, validated. */
-export function parseKairosSigning(text: string, source: string): KairosSigning {
-  const doc = parseYaml(text) as { registry?: unknown; namespace?: unknown; signing?: { issuer?: unknown; identityRegexp?: unknown } } | null;
-  const s = doc?.signing;
-  if (typeof doc?.registry !== 'string' || typeof doc.namespace !== 'string' || typeof s?.issuer !== 'string' || typeof s.identityRegexp !== 'string') {
-    throw new KairosImgError('CATALOG_INVALID', `${source}: signing.issuer and signing.identityRegexp (strings) are required`, { hint: 'fix the signing section of the catalog' });
-  }
+/** The catalog's signing policy, or undefined when the catalog names none. */
+export function kairosSigning(catalog: Pick<Catalog, 'registry' | 'namespace' | 'signing'>): KairosSigning | undefined {
+  const s = catalog.signing;
+  if (s === undefined) return undefined;
   const policy = identityPolicy({ certificateOidcIssuer: s.issuer, certificateIdentityRegexp: s.identityRegexp }, 'the Kairos release policy') as KairosSigning['policy'];
-  return { registry: doc.registry, namespace: doc.namespace, policy };
-}
-
-let cached: Promise<KairosSigning> | undefined;
-
-export function loadKairosSigning(file = kairosCatalogFile()): Promise<KairosSigning> {
-  cached ??= readFile(file, 'utf8').then((t) => parseKairosSigning(t, file));
-  return cached;
+  return { registry: catalog.registry, namespace: catalog.namespace, policy };
 }
 
 /** True for images of Kairos' namespace on its registry, or on `mirror` (`--registry`) that stands in for it. */

@@ -74,6 +74,13 @@ export interface Catalog {
   readonly uki?: VersionRange | undefined;
   /** Changelog URL templates (`{version}`), the first matching entry wins. */
   readonly changelogs: readonly Changelog[];
+  /** Who signs the releases (keyless cosign): the OIDC issuer and a pattern of the signing workflows. */
+  readonly signing?: Signing | undefined;
+}
+
+export interface Signing {
+  readonly issuer: string;
+  readonly identityRegexp: string;
 }
 
 export interface Changelog extends VersionRange {

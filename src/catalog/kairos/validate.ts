@@ -9,7 +9,7 @@ import { compareKairos, isKairosVersion } from '../../version/kairos.js';
 import { placeholdersOf, TEMPLATE_PLACEHOLDERS } from './template.js';
 import { isK8sDistro } from '../../version/k8s.js';
 import { isFlavorRelease } from '../../version/flavor-release.js';
-import type { Catalog, Changelog, Era, Existence, Flavor, Pin, RefTemplate, VariantInfo, VersionRange } from './types.js';
+import type { Catalog, Changelog, Era, Existence, Flavor, Pin, RefTemplate, Signing, VariantInfo, VersionRange } from './types.js';
 
 export interface ValidationResult {
   catalog?: Catalog;
@@ -73,7 +73,6 @@ export function validateCatalog(doc: unknown, source: string): ValidationResult 
   if (!isObj(doc)) return { errors: [`(top level): must be a mapping, got ${describe(doc)}`] };
   const root = '';
   const at = (k: string): string => (root === '' ? k : `${root}.${k}`);
-  // `signing` (who signs the releases) is read by src/signature/kairos-policy.ts.
   c.unknownKeys(doc, ['os', 'name', 'registry', 'namespace', 'variants', 'arches', 'models', 'modelArches', 'uki', 'changelogs', 'eras', 'flavors', 'signing'], '(top level)');
 
   const os = c.str(doc, 'os', '(top level)', { pattern: NAME });
@@ -118,6 +117,22 @@ export function validateCatalog(doc: unknown, source: string): ValidationResult 
       uki = c.range(u, 'uki');
     }
   }
+  let signing: Signing | undefined;
+  const sg = doc['signing'] === undefined ? undefined : c.obj(doc, 'signing', '(top level)');
+  if (sg !== undefined) {
+    c.unknownKeys(sg, ['issuer', 'identityRegexp'], 'signing');
+    const issuer = c.str(sg, 'issuer', 'signing', { pattern: /^https:\/\/\S+$/ });
+    const identityRegexp = c.str(sg, 'identityRegexp', 'signing');
+    if (identityRegexp !== undefined) {
+      try {
+        new RegExp(identityRegexp);
+      } catch (e) {
+        c.add('signing.identityRegexp', `is not a regular expression: ${(e as Error).message}`);
+      }
+    }
+    if (issuer !== undefined && identityRegexp !== undefined) signing = { issuer, identityRegexp };
+  }
+
   const changelogs: Changelog[] = [];
   if (doc['changelogs'] !== undefined) {
     c.list(doc, 'changelogs', '(top level)').forEach((x, i) => {
@@ -209,5 +224,5 @@ export function validateCatalog(doc: unknown, source: string): ValidationResult 
   if (c.errors.length > 0 || os === undefined || name === undefined || registry === undefined || namespace === undefined) {
     return { errors: c.errors.length > 0 ? c.errors : ['(top level): incomplete catalog'] };
   }
-  return { catalog: { source, os, name, registry, namespace, variants, arches, models, eras, flavors, modelArches, uki, changelogs }, errors: [] };
+  return { catalog: { source, os, name, registry, namespace, variants, arches, models, eras, flavors, modelArches, uki, changelogs, signing }, errors: [] };
 }

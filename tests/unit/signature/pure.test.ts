@@ -5,7 +5,8 @@ import { claimProblem, parseSimpleSigning, parseStatement } from '../../../src/s
 import { describePolicy, identityPolicy, identityProblem } from '../../../src/signature/policy.js';
 import { legacyToBundle, pemCertificates, rekorEntry } from '../../../src/signature/legacy.js';
 import { attestationManifests, formatOf, isSbomPredicate, kindOf } from '../../../src/signature/attachments.js';
-import { isKairosImage, kairosCatalogFile, parseKairosSigning } from '../../../src/signature/kairos-policy.js';
+import { isKairosImage, kairosSigning } from '../../../src/signature/kairos-policy.js';
+import { loadCatalog, parseCatalog } from '../../../src/catalog/index.js';
 import { parseTrustedRoot } from '../../../src/signature/trust.js';
 import { checkSignatures } from '../../../src/policy/image-checks.js';
 import { simpleSigningPayload, cosignSignStatement } from '../../helpers/sigstore-pki.js';
@@ -133,7 +134,8 @@ describe('the verify signatures check', () => {
 
 describe('the Kairos release policy in flavors/kairos.yaml', () => {
   it('admits the Kairos release workflows and nothing else', async () => {
-    const k = parseKairosSigning(await readFile(kairosCatalogFile(), 'utf8'), 'flavors/kairos.yaml');
+    const k = kairosSigning(await loadCatalog('kairos'));
+    if (k === undefined) throw new Error('flavors/kairos.yaml has no signing section');
     const ok = (identity: string, issuer = 'https://token.actions.githubusercontent.com') => identityProblem(k.policy, { identity, issuer }) === undefined;
     expect(ok('https://github.com/kairos-io/kairos/.github/workflows/reusable-release.yaml@refs/tags/v3.2.1')).toBe(true);
     expect(ok('https://github.com/kairos-io/kairos-factory-action/.github/workflows/reusable-factory.yaml@e2108928941a741b690e3f879f46e5f0706ae565')).toBe(true);
@@ -146,8 +148,12 @@ describe('the Kairos release policy in flavors/kairos.yaml', () => {
     expect(isKairosImage({ registry: 'ghcr.io', repository: 'kairos/hadron' }, k)).toBe(false);
   });
 
-  it('a section without the facts is refused', () => {
-    expect(() => parseKairosSigning('registry: quay.io\nnamespace: kairos\n', 'x.yaml')).toThrow(/signing.issuer/);
+  it('a section without the facts, or with a pattern that is no regexp, is refused with the catalog', async () => {
+    const text = await readFile(new URL('../../../flavors/kairos.yaml', import.meta.url), 'utf8');
+    const broken = text.replace(/^ {2}issuer: .*$/m, '');
+    expect(() => parseCatalog(broken, 'x.yaml')).toThrow(/signing.*issuer.*required/);
+    const badRe = text.replace(/^ {2}identityRegexp: .*$/m, "  identityRegexp: '^(unclosed'");
+    expect(() => parseCatalog(badRe, 'x.yaml')).toThrow(/signing.identityRegexp.*regular expression/);
   });
 });
 
