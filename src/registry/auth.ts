@@ -46,6 +46,16 @@ export function pullScope(repository: string): string {
   return `repository:${repository}:pull`;
 }
 
+/** Writing needs pull too (distribution checks both for uploads and manifest PUTs). */
+export function pushScope(repository: string): string {
+  return `repository:${repository}:pull,push`;
+}
+
+/** Several scopes in one token (a cross-repository mount reads the source repository too). */
+export function joinScopes(...scopes: string[]): string {
+  return [...new Set(scopes)].join(' ');
+}
+
 export interface Authenticator {
   /** The Authorization header to send to `registry` for `scope` (undefined: anonymous). */
   header(registry: string, scope: string | undefined, signal?: AbortSignal): Promise<string | undefined>;
@@ -106,7 +116,8 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
           headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': opts.userAgent } });
       } else {
         if (service !== undefined) url.searchParams.set('service', service);
-        if (scopeParam !== undefined) url.searchParams.set('scope', scopeParam);
+        // One `scope` parameter per scope, as the token spec and Docker send them.
+        for (const s of scopeParam?.split(' ').filter((x) => x !== '') ?? []) url.searchParams.append('scope', s);
         const headers: Record<string, string> = { 'user-agent': opts.userAgent };
         const basic = creds ? basicHeader(creds) : undefined;
         if (basic !== undefined) headers.authorization = basic;

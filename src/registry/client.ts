@@ -10,14 +10,16 @@ import { Readable, pipeline } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KairosImgError } from '../errors.js';
 import { formatReference, manifestSelector, repositoryName, type Reference } from '../reference/reference.js';
-import { createAuthenticator, pullScope } from './auth.js';
+import { createAuthenticator, pullScope, pushScope } from './auth.js';
 import { anonymous, type CredentialSource } from './credentials.js';
 import type { RegistryEvent } from './events.js';
-import { networkFailure, responseFailure } from './failures.js';
-import { discard, headerValue, httpRequest, readCapped, type HttpResponse } from './http.js';
+import { networkFailure, parseRegistryErrors, responseFailure } from './failures.js';
+import { discard, headerValue, httpRequest, readCapped, readSmall, type HttpBody, type HttpResponse } from './http.js';
+import type { Transport, TransportRequest } from './transport.js';
+import { createWriteSide, type WriteSide } from './push.js';
 import { parseLinkNext, resolveSameOrigin } from './link-header.js';
 import {
-  MANIFEST_ACCEPT, defaultPlatform, digestMismatch, digestOf, hashFor, kindOfMediaType, parseDigest, parseManifestDocument, selectPlatform, sizeMismatch, verifyingStream,
+  MANIFEST_ACCEPT, MediaType, defaultPlatform, digestMismatch, digestOf, hashFor, kindOfMediaType, parseDigest, parseManifestDocument, selectPlatform, sizeMismatch, verifyingStream,
   type Descriptor, type ImageIndex, type ImageManifest, type Platform,
 } from '../oci/index.js';
 import { DEFAULT_RETRY, backoffDelay, isTransientNetworkError, markTransient, transientInfo, withRetry, type RetryPolicy } from './retry.js';
@@ -55,8 +57,24 @@ export interface FetchBlobOptions extends Signalled {
   resume?: { offset: number; hash: Hash } | undefined;
 }
 
-export interface RegistryClient {
+/** A manifest or index as stored, without platform selection (referrers indexes, artifacts). */
+export interface RawManifest {
+  raw: Buffer;
+  mediaType: string;
+  digest: string;
+}
+
+/** One answer of the referrers API, all pages read; `supported: false` when the registry has no such API. */
+export type ReferrersApiResult =
+  | { supported: false }
+  | { supported: true; manifests: Descriptor[]; filtersApplied: string[] };
+
+export interface RegistryClient extends WriteSide {
   ping(registry: string, opts?: Signalled): Promise<void>;
+  /** The manifest (or index) bytes a tag or digest names, checked against the digest. */
+  fetchManifest(ref: Reference, opts?: Signalled): Promise<RawManifest>;
+  /** `GET /v2/<name>/referrers/<digest>` (OCI distribution 1.1). */
+  referrersApi(repo: Pick<Reference, 'registry' | 'repository'>, digest: string, opts?: Signalled & { artifactType?: string | undefined }): Promise<ReferrersApiResult>;
   getManifest(ref: Reference, opts?: Signalled & { platform?: Platform | undefined }): Promise<ManifestResult>;
   headManifest(ref: Reference, opts?: Signalled): Promise<{ digest: string; mediaType: string; size: number } | undefined>;
   listTags(repo: Pick<Reference, 'registry' | 'repository'>, opts?: Signalled): Promise<string[]>;
@@ -78,35 +96,28 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   const auth = createAuthenticator({ credentials: options.credentials ?? anonymous, plainHttp, userAgent, onEvent: emit });
   const base = (registry: string): string => `${plainHttp ? 'http' : 'https'}://${apiHost(registry)}`;
 
-  interface Req extends Signalled {
-    registry: string;
-    repository?: string | undefined;
-    method: 'GET' | 'HEAD';
-    url: string;
-    headers?: Record<string, string> | undefined;
-    what: string;
-    tag?: string | undefined;
-    digest?: string | undefined;
-    /** Statuses handed back to the caller instead of becoming errors. */
-    accept?: number[] | undefined;
-  }
+  const registryOrigin = (registry: string): string => new URL(base(registry)).origin;
 
   /** One logical request: auth (one 401 round), manual redirects, errors mapped. No retries here. */
-  async function request(req: Req): Promise<HttpResponse> {
-    const scope = req.repository !== undefined ? pullScope(req.repository) : undefined;
-    const origin = new URL(req.url).origin;
+  async function request(req: TransportRequest): Promise<HttpResponse> {
+    const write = req.method !== 'GET' && req.method !== 'HEAD';
+    const scope = req.scope ?? (req.repository !== undefined ? (write ? pushScope(req.repository) : pullScope(req.repository)) : undefined);
+    // Authorization goes to the registry's own API origin only — not to whatever host a request
+    // starts at (an upload Location may name another host) nor to a redirect target.
+    const origin = registryOrigin(req.registry);
+    const reopenable = typeof req.body === 'function';
+    const openBody = (): HttpBody | undefined => (typeof req.body === 'function' ? req.body() : req.body);
     let url = req.url;
     let challenged = false;
     for (let hop = 0; ; hop++) {
       const sameHost = new URL(url).origin === origin;
       const headers: Record<string, string> = { 'user-agent': userAgent, ...req.headers };
-      // The registry's Authorization never goes to another host (S3 answers 400 to it; it would leak).
       const authorization = sameHost ? await auth.header(req.registry, scope, req.signal) : undefined;
       if (authorization !== undefined) headers.authorization = authorization;
       const host = new URL(url).host;
       let res: HttpResponse;
       try {
-        res = await httpRequest({ url, method: req.method, headers, signal: req.signal });
+        res = await httpRequest({ url, method: req.method, headers, body: openBody(), contentLength: req.contentLength, timeoutMs: req.timeoutMs, signal: req.signal });
       } catch (err) {
         throw networkFailure(err, { host, registry: req.registry, plainHttp });
       }
@@ -114,7 +125,15 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         discard(res.body);
         if (!challenged) {
           challenged = true;
-          if (await auth.challenge(req.registry, scope, res.headers['www-authenticate'], req.signal)) { hop--; continue; }
+          if (await auth.challenge(req.registry, scope, res.headers['www-authenticate'], req.signal)) {
+            // A body already spent (a slice of an upload) cannot be sent again from here: the
+            // caller resumes the upload with the new credentials.
+            if (req.body !== undefined && !reopenable && typeof req.body !== 'string' && !Buffer.isBuffer(req.body)) {
+              throw markTransient(new KairosImgError('AUTH_RETRY', `${req.registry} asked for new credentials during ${req.what}`));
+            }
+            hop--;
+            continue;
+          }
         }
         throw await auth.unauthorized(req.registry, req.repository, req.signal);
       }
@@ -123,13 +142,19 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         discard(res.body);
         if (location === undefined) throw new KairosImgError('REGISTRY_ERROR', `${host} answered ${res.status} without a Location`);
         if (hop >= MAX_REDIRECTS) throw new KairosImgError('REGISTRY_ERROR', `too many redirects for ${req.what}`);
+        // A write is redirected only when its method and body survive (307/308) and the body can be sent again.
+        if (write && !((res.status === 307 || res.status === 308) && (req.body === undefined || reopenable || typeof req.body === 'string' || Buffer.isBuffer(req.body)))) {
+          throw new KairosImgError('REGISTRY_ERROR', `${host} answered ${res.status} to ${req.method} for ${req.what}; kairos-img follows only 307/308 redirects of uploads`);
+        }
         const next = new URL(location, url).toString();
         emit({ type: 'redirect', registry: req.registry, from: host, to: new URL(next).host });
         url = next;
         continue;
       }
       if ((res.status >= 200 && res.status < 300) || req.accept?.includes(res.status)) return res;
-      throw await responseFailure(res, { registry: req.registry, repository: req.repository, what: req.what, tag: req.tag, digest: req.digest });
+      throw await responseFailure(res, {
+        registry: req.registry, repository: req.repository, what: req.what, tag: req.tag, digest: req.digest, action: write ? 'push' : 'pull',
+      });
     }
   }
 
@@ -139,6 +164,8 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       onRetry: (e) => emit({ type: 'retry', registry, attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }),
     });
   }
+
+  const transport: Transport = { request, retrying, base, emit, policy, plainHttp };
 
   async function fetchManifestBytes(ref: Reference, selector: string, signal?: AbortSignal): Promise<{ raw: Buffer; contentType: string | undefined; digest: string }> {
     const what = `${formatReference(ref)}`;
@@ -171,6 +198,56 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   }
 
   const client: RegistryClient = {
+    ...createWriteSide(transport),
+
+    async fetchManifest(ref, opts = {}) {
+      const got = await fetchManifestBytes(ref, manifestSelector(ref), opts.signal);
+      const doc = parseManifestDocument(got.raw, got.contentType, formatReference(ref));
+      return { raw: got.raw, mediaType: doc.mediaType, digest: got.digest };
+    },
+
+    async referrersApi(repo, digest, opts = {}) {
+      parseDigest(digest);
+      const manifests: Descriptor[] = [];
+      const filters = new Set<string>();
+      const first = new URL(`${base(repo.registry)}/v2/${repo.repository}/referrers/${digest}`);
+      if (opts.artifactType !== undefined) first.searchParams.set('artifactType', opts.artifactType);
+      const visited = new Set<string>();
+      for (let url: string | undefined = first.toString(); url !== undefined;) {
+        if (visited.has(url)) break;
+        visited.add(url);
+        const pageUrl: string = url;
+        const page = await retrying(repo.registry, async () => {
+          const res = await request({
+            registry: repo.registry, repository: repo.repository, method: 'GET', url: pageUrl, accept: [404], signal: opts.signal,
+            headers: { accept: MediaType.ociIndex }, what: `referrers of ${digest}`, digest,
+          });
+          const contentType = (headerValue(res.headers, 'content-type') ?? '').split(';')[0]?.trim();
+          // oras-go's rule: a 404 (other than an unknown repository) or an answer that is not an
+          // index means the registry has no referrers API.
+          if (res.status === 404 || contentType !== MediaType.ociIndex) {
+            const body = await readSmall(res.body);
+            if (res.status === 404 && parseRegistryErrors(body).some((e) => e.code === 'NAME_UNKNOWN')) {
+              throw new KairosImgError('NAME_UNKNOWN', `repository ${repositoryName(repo)} does not exist`, { details: { registry: repo.registry, repository: repo.repository } });
+            }
+            return undefined;
+          }
+          const raw = await readCapped(res.body, MANIFEST_CAP, `the referrers of ${digest}`);
+          const doc = parseManifestDocument(raw, contentType, `referrers of ${repositoryName(repo)}@${digest}`);
+          if (doc.kind !== 'index') return undefined;
+          const applied = [headerValue(res.headers, 'oci-filters-applied'), doc.manifest.annotations?.['org.opencontainers.referrers.filtersApplied']]
+            .flatMap((v) => (v ?? '').split(',')).map((v) => v.trim()).filter((v) => v !== '');
+          return { manifests: doc.manifest.manifests, applied, link: res.headers.link };
+        }, opts.signal);
+        if (page === undefined) return { supported: false };
+        manifests.push(...page.manifests);
+        for (const f of page.applied) filters.add(f);
+        const next = parseLinkNext(page.link);
+        url = next === undefined ? undefined : resolveSameOrigin(pageUrl, next);
+      }
+      return { supported: true, manifests, filtersApplied: [...filters] };
+    },
+
     async ping(registry, opts = {}) {
       await retrying(registry, async () => {
         const res = await request({ registry, method: 'GET', url: `${base(registry)}/v2/`, what: 'ping', signal: opts.signal });
