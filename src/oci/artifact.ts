@@ -129,6 +129,27 @@ export function titlePath(title: string): string[] {
   return parts;
 }
 
+/**
+ * Why a set of titles cannot all be written into one directory: one given twice, or one inside
+ * another (`d` and `d/a.txt` — the second would land in the first's tree). undefined when fine.
+ */
+export function titleConflict(titles: readonly string[]): { title: string; problem: string } | undefined {
+  const norm = titles.map((t) => ({ title: t, key: cleanPath(t) }));
+  const seen = new Map<string, string>();
+  for (const n of norm) {
+    if (seen.has(n.key)) return { title: n.title, problem: 'appears twice' };
+    seen.set(n.key, n.title);
+  }
+  for (const n of norm) {
+    const parts = n.key.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const above = seen.get(parts.slice(0, i).join('/'));
+      if (above !== undefined) return { title: n.title, problem: `is inside "${above}", another file of the artifact` };
+    }
+  }
+  return undefined;
+}
+
 /** `key=value` of `--annotation` (the value may hold `=`). */
 export function parseAnnotation(arg: string): [string, string] {
   const i = arg.indexOf('=');

@@ -59,8 +59,11 @@ export function joinScopes(...scopes: string[]): string {
 export interface Authenticator {
   /** The Authorization header to send to `registry` for `scope` (undefined: anonymous). */
   header(registry: string, scope: string | undefined, signal?: AbortSignal): Promise<string | undefined>;
-  /** Records a 401 challenge and prepares new credentials; false when a retry cannot help. */
-  challenge(registry: string, scope: string | undefined, wwwAuthenticate: string | string[] | undefined, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Records a 401 challenge and prepares new credentials; false when a retry cannot help.
+   * `sent` is the Authorization the refused request carried (none: anonymous).
+   */
+  challenge(registry: string, scope: string | undefined, wwwAuthenticate: string | string[] | undefined, signal?: AbortSignal, sent?: string): Promise<boolean>;
   /** An UNAUTHORIZED error naming the credential source that was tried. */
   unauthorized(registry: string, repository: string | undefined, signal?: AbortSignal): Promise<KairosImgError>;
 }
@@ -164,17 +167,18 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
       }
       return undefined;
     },
-    async challenge(registry, scope, header, signal) {
+    async challenge(registry, scope, header, signal, sent) {
       const all = parseWwwAuthenticate(header);
       const ch = all.find((c) => c.scheme === 'bearer') ?? all.find((c) => c.scheme === 'basic');
       if (ch === undefined) return false;
-      const previous = challenges.get(registry);
       challenges.set(registry, ch);
       opts.onEvent?.({ type: 'auth', registry, message: `${registry} asks for ${ch.scheme} authentication` });
       if (ch.scheme === 'basic') {
         const { credentials } = await lookup(registry, signal);
-        // Retrying makes sense only if we now have something new to send.
-        return credentials?.username !== undefined && previous?.scheme !== 'basic';
+        // Retrying makes sense only if we now have something new to send (concurrent first
+        // requests all come back 401 before any of them learnt the scheme: each retries once).
+        const basic = credentials === undefined ? undefined : basicHeader(credentials);
+        return basic !== undefined && basic !== sent;
       }
       // The token we sent (if any) was refused: drop it so the retry fetches a fresh one.
       tokens.delete(`${registry} ${scope ?? ''}`);

@@ -125,7 +125,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         discard(res.body);
         if (!challenged) {
           challenged = true;
-          if (await auth.challenge(req.registry, scope, res.headers['www-authenticate'], req.signal)) {
+          if (await auth.challenge(req.registry, scope, res.headers['www-authenticate'], req.signal, authorization)) {
             // A body already spent (a slice of an upload) cannot be sent again from here: the
             // caller resumes the upload with the new credentials.
             if (req.body !== undefined && !reopenable && typeof req.body !== 'string' && !Buffer.isBuffer(req.body)) {
