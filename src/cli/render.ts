@@ -73,7 +73,7 @@ async function writeStepSummary<T>(result: CommandResult<T>, target: RenderTarge
   const file = target.env['GITHUB_STEP_SUMMARY'];
   if (file === undefined || file === '') return;
   const md = result.summary !== undefined ? result.summary(result.data) : stepSummary(target.command ?? 'kairos-img', result.data, result.exitCode ?? 0);
-  await appendFile(file, redact(ensureNewline(md)));
+  await appendFile(file, redact(md.endsWith('\n\n') ? md : `${ensureNewline(md)}\n`));
 }
 
 // --- step summaries (GitHub-flavoured Markdown) -------------------------------------------------
@@ -157,10 +157,14 @@ export function stepSummary(command: string, data: unknown, exitCode = 0): strin
     parts.push(mdTable(['tag', 'kind', 'verdict'], rows.slice(0, 20).map((t) => [str(t.tag) ?? '', str(t.class) ?? '', str(t.status) ?? ''])));
     if (rows.length > 20) parts.push(`… and ${rows.length - 20} more tags`);
   }
-  if (parts.length === 1 && typeof data === 'object' && data !== null) {
-    parts.push(`${Array.isArray(data) ? `${data.length} entries` : 'done'}`);
+  if (parts.length === 1) {
+    // Nothing of the above: the data's own scalar fields and list sizes.
+    const rows = Array.isArray(data) ? [['entries', String(data.length)]]
+      : Object.entries(d).flatMap(([k, v]): string[][] => (Array.isArray(v) ? [[k, `${v.length}`]] : ['string', 'number', 'boolean'].includes(typeof v) ? [[k, String(v)]] : [])).slice(0, 8);
+    parts.push(rows.length > 0 ? mdTable(['', ''], rows) : 'done');
   }
-  return `${parts.join('\n\n')}\n`;
+  // A blank line after: the next step's summary starts a block of its own.
+  return `${parts.join('\n\n')}\n\n`;
 }
 
 /** A plain text table: columns padded to the widest cell. */
