@@ -55,3 +55,13 @@ export { loadTalosMatrix, parseTalosMatrix } from './catalog/talos/load.js';
 export { checkTalos } from './catalog/talos/check.js';
 
 export * as policy from './policy/index.js';
+
+export { artifactPush, artifactAttach } from './operations/artifact-push.js';
+export type { ArtifactPushOptions, ArtifactAttachOptions, ArtifactPushSummary, ArtifactAttachSummary, ArtifactFileSpec, PushedLayer } from './operations/artifact-push.js';
+export { artifactPull } from './operations/artifact-pull.js';
+export type { ArtifactPullOptions, ArtifactPullSummary, PulledFile } from './operations/artifact-pull.js';
+export { artifactDiscover } from './operations/artifact-discover.js';
+export type { ArtifactDiscoverOptions, ArtifactDiscoverSummary, DiscoveredReferrer } from './operations/artifact-discover.js';
+export type * from './operations/artifact-events.js';
+export { listReferrers, findReferrers, indexReferrer } from './registry/index.js';
+export type { ReferrersTarget, ListReferrersOptions } from './registry/index.js';

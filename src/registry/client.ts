@@ -6,7 +6,7 @@
  * Authorization never sent to another host, the whole operation retried on transient failures.
  */
 import type { Hash } from 'node:crypto';
-import { Readable, pipeline } from 'node:stream';
+import { Transform, type Readable, type Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KairosImgError } from '../errors.js';
 import { formatReference, manifestSelector, repositoryName, type Reference } from '../reference/reference.js';
@@ -55,6 +55,11 @@ export interface FetchBlobOptions extends Signalled {
   onProgress?: ((bytes: number) => void) | undefined;
   /** Continue a blob whose first `offset` bytes the caller already has (and has fed to `hash`). */
   resume?: { offset: number; hash: Hash } | undefined;
+  /**
+   * false: sizes are checked, the digest is not — the caller checks it itself (the content cache
+   * hashes what it writes on a worker thread). Default true.
+   */
+  hash?: boolean | undefined;
 }
 
 /** A manifest or index as stored, without platform selection (referrers indexes, artifacts). */
@@ -336,12 +341,16 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
 
     fetchBlob(repo, descriptor, opts = {}) {
       const hasher = opts.resume?.hash ?? hashFor(descriptor.digest);
-      const raw = Readable.from(blobChunks(repo, descriptor, opts), { objectMode: false, highWaterMark: 1024 * 1024 });
       const verified = verifyingStream(descriptor, {
         what: `blob ${descriptor.digest} of ${repositoryName(repo)}`, hasher, offset: opts.resume?.offset ?? 0, onProgress: opts.onProgress,
+        // Socket chunks are 64 KiB: a few of them in flight per blob is enough to keep it moving,
+        // and three layers at once then stay within a small memory budget.
+        hash: opts.hash, highWaterMark: 256 * 1024,
       });
-      // Either side failing (or the consumer stopping early) tears down both.
-      pipeline(raw, verified, () => undefined);
+      pumpBlob(repo, descriptor, opts, verified).then(
+        () => { if (!verified.destroyed) verified.end(); },
+        (err: unknown) => verified.destroy(err instanceof Error ? err : new Error(String(err))),
+      );
       return verified;
     },
 
@@ -357,16 +366,18 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   };
 
   /**
-   * The blob's bytes as received (fetchBlob pipes them through the verifying stream): on a
+   * Feeds the blob's bytes as received into `sink` (the verifying stream), straight from the
+   * socket: each response is piped in (backpressure included) without a stream in between. On a
    * dropped connection it resumes with `Range: bytes=N-` (206) or, when the server ignores Range
-   * (200), re-reads and skips the N bytes already delivered.
+   * (200), re-reads and skips the N bytes already delivered. Resolves when all bytes are in.
    */
-  async function* blobChunks(repo: Pick<Reference, 'registry' | 'repository'>, desc: Descriptor, opts: FetchBlobOptions): AsyncGenerator<Buffer> {
+  async function pumpBlob(repo: Pick<Reference, 'registry' | 'repository'>, desc: Descriptor, opts: FetchBlobOptions, sink: Writable): Promise<void> {
     let pos = opts.resume?.offset ?? 0;
     const url = `${base(repo.registry)}/v2/${repo.repository}/blobs/${desc.digest}`;
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       try {
+        if (sink.destroyed) return;
         const res = await request({
           registry: repo.registry, repository: repo.repository, method: 'GET', url, signal: opts.signal,
           headers: pos > 0 ? { range: `bytes=${pos}-` } : {}, what: `blob ${desc.digest}`, digest: desc.digest,
@@ -378,20 +389,55 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
           if (!resumed) skip = pos;
           emit({ type: 'resume', registry: repo.registry, digest: desc.digest, offset: pos, restarted: !resumed });
         }
-        for await (const c of res.body as AsyncIterable<Buffer>) {
-          let chunk = c;
+        await new Promise<void>((resolve, reject) => {
+          const body = res.body;
+          // The consumer stopped (or failed): drop the connection.
+          const onSinkClose = (): void => {
+            body.destroy();
+            resolve();
+          };
+          sink.once('close', onSinkClose);
+          const done = (err?: Error): void => {
+            sink.off('close', onSinkClose);
+            body.off('data', onData);
+            body.unpipe(sink);
+            if (err !== undefined) reject(err);
+            else resolve();
+          };
+          const onData = (c: Buffer): void => {
+            if (skip > 0) return;
+            pos += c.length;
+          };
           if (skip > 0) {
-            if (chunk.length <= skip) { skip -= chunk.length; continue; }
-            chunk = chunk.subarray(skip);
-            skip = 0;
+            // Rare (a server without Range): drop the bytes already delivered, then go on as usual.
+            const skipper = new Transform({
+              transform(chunk: Buffer, _enc, cb) {
+                let c = chunk;
+                if (skip > 0) {
+                  if (c.length <= skip) { skip -= c.length; cb(); return; }
+                  c = c.subarray(skip);
+                  skip = 0;
+                }
+                pos += c.length;
+                cb(null, c);
+              },
+            });
+            body.once('error', done);
+            skipper.once('end', () => done());
+            body.pipe(skipper).pipe(sink, { end: false });
+            return;
           }
-          pos += chunk.length;
-          yield chunk;
-        }
+          body.on('data', onData);
+          body.once('error', done);
+          body.once('aborted', () => done(Object.assign(new Error('the connection was aborted by the server'), { code: 'ECONNRESET' })));
+          body.once('end', () => done());
+          body.pipe(sink, { end: false });
+        });
+        if (sink.destroyed) return;
         if (pos < desc.size) {
           throw markTransient(Object.assign(new Error(`blob ${desc.digest} ended after ${pos} of ${desc.size} bytes`), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
         }
-        break;
+        return;
       } catch (err) {
         opts.signal?.throwIfAborted();
         const e = err instanceof KairosImgError ? err : networkFailure(err, { host: new URL(url).host, registry: repo.registry, plainHttp });

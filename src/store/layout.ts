@@ -7,15 +7,16 @@
  * a whole document and two concurrent runs never lose each other's entries.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { access, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { access, mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { KairosImgError } from '../errors.js';
-import { digestOf, parseDigest, samePlatform, verifyingStream, type Descriptor, type ImageIndex, type Platform } from '../oci/index.js';
+import { digestMismatch, digestOf, parseDigest, samePlatform, verifyingStream, type Descriptor, type ImageIndex, type Platform } from '../oci/index.js';
 import { withLock } from './lock.js';
+import { followFile, type FileHasher } from './file-hasher.js';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
 export const OCI_LAYOUT = { imageLayoutVersion: '1.0.0' } as const;
@@ -31,8 +32,9 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 export interface WriteBlobOptions {
   signal?: AbortSignal | undefined;
   /**
-   * The stream already verifies itself and errors before ending on a mismatch (the registry
-   * client's blobs do), so hashing twice is wasted CPU on multi-GB layers. Size is still checked.
+   * The stream already verifies itself and errors before ending on a mismatch, so hashing twice
+   * is wasted CPU on multi-GB layers. Size is still checked. (Without it, a large blob is hashed
+   * on a worker thread while it is written: give the store an unhashed stream for speed.)
    */
   preverified?: boolean | undefined;
 }
@@ -121,6 +123,74 @@ export async function updateIndex(root: string, change: (index: ImageIndex) => I
   }, { signal });
 }
 
+/** Chunks are gathered into writes of this size: a socket delivers 64 KiB pieces, and each write is a threadpool round trip. */
+const WRITE_BATCH = 256 * 1024;
+/** The hashing worker is told about written bytes in steps of this size (each message costs a wake-up). */
+const TELL_EVERY = 4 * 1024 * 1024;
+/** Streamed blobs from this size on are hashed off the main thread (src/store/file-hasher.ts). */
+const OFF_THREAD_HASH_MIN = 4 * 1024 * 1024;
+/** Written data is pushed to disk this often, in the background, so the final fsync has little left. */
+const SYNC_EVERY = 32 * 1024 * 1024;
+
+/**
+ * A blob's bytes onto its temporary file: batched positional writev calls, and a background
+ * fdatasync every SYNC_EVERY bytes — the disk writes overlap the download instead of all waiting
+ * for the fsync at the end (which still runs: durability is unchanged).
+ */
+function blobSink(fh: FileHandle, hasher?: FileHasher): Writable {
+  let parts: Buffer[] = [];
+  let have = 0;
+  let pos = 0;
+  let sinceSync = 0;
+  let syncing: Promise<void> = Promise.resolve();
+  let syncError: Error | undefined;
+  let told = 0;
+  const flush = async (): Promise<void> => {
+    if (have === 0) return;
+    let bufs = parts;
+    let left = have;
+    parts = [];
+    have = 0;
+    while (left > 0) {
+      const { bytesWritten } = await fh.writev(bufs, pos);
+      pos += bytesWritten;
+      left -= bytesWritten;
+      if (left > 0) {
+        // A short write (rare on files): send what is left.
+        const rest = Buffer.concat(bufs).subarray(bytesWritten);
+        bufs = [rest];
+      }
+    }
+  };
+  return new Writable({
+    highWaterMark: WRITE_BATCH,
+    write(chunk: Buffer, _enc, cb) {
+      parts.push(chunk);
+      have += chunk.length;
+      if (have < WRITE_BATCH) {
+        cb();
+        return;
+      }
+      const before = pos;
+      flush().then(() => {
+        if (hasher !== undefined && pos - told >= TELL_EVERY) {
+          told = pos;
+          hasher.written(pos);
+        }
+        sinceSync += pos - before;
+        if (sinceSync >= SYNC_EVERY) {
+          sinceSync = 0;
+          syncing = syncing.then(() => fh.datasync()).catch((e: unknown) => { syncError ??= e as Error; });
+        }
+        cb();
+      }, cb);
+    },
+    final(cb) {
+      flush().then(() => syncing).then(() => cb(syncError ?? null), cb);
+    },
+  });
+}
+
 function layoutStore(root: string): Store {
   const blobPath = (digest: string): string => {
     const { algorithm, hex } = parseDigest(digest);
@@ -146,11 +216,22 @@ function layoutStore(root: string): Store {
       const tmp = path.join(path.dirname(final), `.tmp-${parseDigest(desc.digest).hex.slice(0, 16)}-${process.pid}-${randomBytes(4).toString('hex')}`);
       try {
         const source = Buffer.isBuffer(data) ? [data] : data;
-        const sink = createWriteStream(tmp, { flags: 'wx', highWaterMark: 1024 * 1024 });
-        await pipeline(source, verifyingStream(desc, { hash: !opts.preverified }), sink, opts.signal ? { signal: opts.signal } : {});
-        const fh = await open(tmp, 'r+');
+        const fh = await open(tmp, 'wx', 0o644);
+        // Large streamed blobs are hashed on the worker thread as they land on disk; the stream
+        // itself then only counts (size checked as before), and small ones are hashed in it.
+        const hasher = !opts.preverified && !Buffer.isBuffer(data) && desc.size >= OFF_THREAD_HASH_MIN
+          ? followFile(tmp, parseDigest(desc.digest).algorithm) : undefined;
         try {
+          await pipeline(source, verifyingStream(desc, { hash: !opts.preverified && hasher === undefined }), blobSink(fh, hasher), opts.signal ? { signal: opts.signal } : {});
+          if (hasher !== undefined) {
+            const got = await hasher.end(desc.size);
+            if (got.digest !== desc.digest) throw digestMismatch(`blob ${desc.digest}`, desc.digest, got.digest);
+          }
+          // Durable before it is named: a blob in the cache is complete after a crash.
           await fh.sync();
+        } catch (err) {
+          hasher?.drop();
+          throw err;
         } finally {
           await fh.close();
         }

@@ -41,6 +41,27 @@ describe('store (OCI layout on a temp dir)', () => {
     const files = await readdir(path.join(root, 'blobs', 'sha256'));
     expect(files).toEqual([desc.digest.slice(7)]);
   });
+  it('verifies large streamed blobs on the hashing worker: a match is kept, a mismatch leaves nothing', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'kimg-store-'));
+    const store = await openStore({ root });
+    const big = Buffer.alloc(9 * 1024 * 1024 + 123);
+    for (let i = 0; i < big.length; i += 4096) big.writeUInt32LE(i, i);
+    const chunks = (b: Buffer): Buffer[] => Array.from({ length: Math.ceil(b.length / 65536) }, (_, i) => b.subarray(i * 65536, (i + 1) * 65536));
+    const desc = { digest: sha(big), size: big.length };
+    expect(await store.writeBlob(desc, Readable.from(chunks(big)))).toMatchObject({ written: true });
+    expect(sha(await readFile(store.blobPath(desc.digest)))).toBe(desc.digest);
+    const other = Buffer.from(big);
+    other.writeUInt8(0xff, other.length - 1);
+    const claimed = { digest: sha(big.subarray(0, 10)), size: other.length };
+    await expect(store.writeBlob(claimed, Readable.from(chunks(other)))).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    expect(await readdir(path.join(root, 'blobs', 'sha256'))).toEqual([desc.digest.slice(7)]);
+    // Many at once share the one worker.
+    const many = await Promise.all([1, 2, 3, 4].map(async (n) => {
+      const b = Buffer.alloc(5 * 1024 * 1024, n);
+      return store.writeBlob({ digest: sha(b), size: b.length }, Readable.from(chunks(b)));
+    }));
+    expect(many.every((r) => r.written)).toBe(true);
+  });
   it('maps ref names (per platform) in index.json', async () => {
     const root = await mkdtemp(path.join(tmpdir(), 'kimg-store-'));
     const store = await openStore({ root });
