@@ -11,11 +11,9 @@
  * failure leaves the output directory as it was.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline as pipe } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { KairosImgError, usageError } from '../errors.js';
 import { parseManifestDocument, type Descriptor } from '../oci/index.js';
@@ -23,6 +21,7 @@ import { ArtifactAnnotation, isEmptyDescriptor, isPackedDirectory, layerTitle, t
 import { digestCheckStream } from '../oci/artifact-stream.js';
 import { formatReference, parseReference, type Reference } from '../reference/reference.js';
 import { createRootWriter, unpackTarStreams } from '../unpack/index.js';
+import { writeVerifiedFile } from '../store/index.js';
 import { lazyClient, type OperationOptions } from './common.js';
 import { emitter } from './events.js';
 import type { ArtifactPullEvent } from './artifact-events.js';
@@ -215,13 +214,8 @@ export async function artifactPull(opts: ArtifactPullOptions): Promise<ArtifactP
           const onProgress = (n: number): void => emit({ type: 'artifact-bytes', title: item.title, phase: 'download', bytes: n, total: item.layer.size });
           const blob = (sig: AbortSignal) => client.fetchBlob(repo, item.layer, { signal: sig, onProgress });
           if (item.kind === 'file') {
-            await pipeline(blob(controller.signal), createWriteStream(item.temp, { flags: 'wx', mode: 0o644, highWaterMark: 1024 * 1024 }), { signal: controller.signal });
-            const fh = await fsp.open(item.temp, 'r');
-            try {
-              await fh.sync();
-            } finally {
-              await fh.close();
-            }
+            // The cache's writer: verified (hashed on a worker as it lands), fsynced, under its temporary name.
+            await writeVerifiedFile(item.temp, item.layer, client.fetchBlob(repo, item.layer, { signal: controller.signal, onProgress, hash: false }), { signal: controller.signal });
           } else {
             const contentDigest = item.layer.annotations?.[ArtifactAnnotation.contentDigest];
             const report = await unpackTarStreams({

@@ -125,6 +125,8 @@ export async function updateIndex(root: string, change: (index: ImageIndex) => I
 
 /** Chunks are gathered into writes of this size: a socket delivers 64 KiB pieces, and each write is a threadpool round trip. */
 const WRITE_BATCH = 256 * 1024;
+/** Writes in flight per file: the socket keeps being read while the disk catches up, within this bound. */
+const MAX_IN_FLIGHT = 2 * 1024 * 1024;
 /** The hashing worker is told about written bytes in steps of this size (each message costs a wake-up). */
 const TELL_EVERY = 4 * 1024 * 1024;
 /** Streamed blobs from this size on are hashed off the main thread (src/store/file-hasher.ts). */
@@ -133,62 +135,135 @@ const OFF_THREAD_HASH_MIN = 4 * 1024 * 1024;
 const SYNC_EVERY = 32 * 1024 * 1024;
 
 /**
- * A blob's bytes onto its temporary file: batched positional writev calls, and a background
- * fdatasync every SYNC_EVERY bytes — the disk writes overlap the download instead of all waiting
- * for the fsync at the end (which still runs: durability is unchanged).
+ * A blob's bytes onto its temporary file: batched positional writev calls, several in flight at
+ * once (a write's round trip through the threadpool must not stall the socket), the hashing worker
+ * told what is on disk, and a background fdatasync every SYNC_EVERY bytes — the disk writes overlap
+ * the download instead of all waiting for the fsync at the end (which still runs: durability is
+ * unchanged).
  */
 function blobSink(fh: FileHandle, hasher?: FileHasher): Writable {
+  interface Write { start: number; n: number; done: boolean }
   let parts: Buffer[] = [];
   let have = 0;
+  /** Where the next write goes. */
   let pos = 0;
-  let sinceSync = 0;
-  let syncing: Promise<void> = Promise.resolve();
-  let syncError: Error | undefined;
+  let inFlight = 0;
+  /** Writes not yet complete, in file order: the first one's start is how far the file is whole. */
+  const pending: Write[] = [];
   let told = 0;
-  const flush = async (): Promise<void> => {
+  let synced = 0;
+  let syncing: Promise<void> = Promise.resolve();
+  let failure: Error | undefined;
+  let waiting: ((err?: Error | null) => void) | undefined;
+  let drained: (() => void) | undefined;
+
+  const settle = (): void => {
+    while (pending.length > 0 && (pending[0] as Write).done) pending.shift();
+    const whole = pending.length > 0 ? (pending[0] as Write).start : pos;
+    if (hasher !== undefined && whole - told >= TELL_EVERY) {
+      told = whole;
+      hasher.written(whole);
+    }
+    if (whole - synced >= SYNC_EVERY) {
+      synced = whole;
+      syncing = syncing.then(() => fh.datasync()).catch((e: unknown) => { failure ??= e as Error; });
+    }
+    if (waiting !== undefined && (inFlight < MAX_IN_FLIGHT || failure !== undefined)) {
+      const cb = waiting;
+      waiting = undefined;
+      cb(failure ?? null);
+    }
+    if (drained !== undefined && pending.length === 0) drained();
+  };
+
+  const writeAt = (w: Write, bufs: Buffer[], at: number, left: number): void => {
+    fh.writev(bufs, at).then(({ bytesWritten }) => {
+      if (bytesWritten < left) {
+        // A short write (rare on files): send what is left.
+        writeAt(w, [Buffer.concat(bufs).subarray(bytesWritten)], at + bytesWritten, left - bytesWritten);
+        return;
+      }
+      w.done = true;
+      inFlight -= w.n;
+      settle();
+    }, (e: unknown) => {
+      failure ??= e as Error;
+      w.done = true;
+      inFlight -= w.n;
+      settle();
+    });
+  };
+
+  const issue = (): void => {
     if (have === 0) return;
-    let bufs = parts;
-    let left = have;
+    const w: Write = { start: pos, n: have, done: false };
+    const bufs = parts;
     parts = [];
     have = 0;
-    while (left > 0) {
-      const { bytesWritten } = await fh.writev(bufs, pos);
-      pos += bytesWritten;
-      left -= bytesWritten;
-      if (left > 0) {
-        // A short write (rare on files): send what is left.
-        const rest = Buffer.concat(bufs).subarray(bytesWritten);
-        bufs = [rest];
-      }
-    }
+    pending.push(w);
+    inFlight += w.n;
+    pos += w.n;
+    writeAt(w, bufs, w.start, w.n);
   };
+
   return new Writable({
     highWaterMark: WRITE_BATCH,
     write(chunk: Buffer, _enc, cb) {
+      if (failure !== undefined) return cb(failure);
       parts.push(chunk);
       have += chunk.length;
-      if (have < WRITE_BATCH) {
-        cb();
-        return;
-      }
-      const before = pos;
-      flush().then(() => {
-        if (hasher !== undefined && pos - told >= TELL_EVERY) {
-          told = pos;
-          hasher.written(pos);
-        }
-        sinceSync += pos - before;
-        if (sinceSync >= SYNC_EVERY) {
-          sinceSync = 0;
-          syncing = syncing.then(() => fh.datasync()).catch((e: unknown) => { syncError ??= e as Error; });
-        }
-        cb();
-      }, cb);
+      if (have >= WRITE_BATCH) issue();
+      if (inFlight < MAX_IN_FLIGHT) cb();
+      else waiting = cb;
     },
     final(cb) {
-      flush().then(() => syncing).then(() => cb(syncError ?? null), cb);
+      issue();
+      const done = (): void => {
+        drained = undefined;
+        syncing.then(() => cb(failure ?? null), cb);
+      };
+      if (pending.length === 0) done();
+      else drained = done;
+    },
+    destroy(err, cb) {
+      // Writes still in flight finish on their own; the caller closes and removes the file after.
+      cb(err);
     },
   });
+}
+
+/**
+ * Writes `data` to a new file `file` (it must not exist), checked against `desc` (size, and the
+ * digest unless `preverified`: on the hashing worker for large streams) and fsynced: when this
+ * resolves the file is complete, verified and durable, ready to be renamed into place. On any
+ * failure the file is removed. The cache's blobs and `artifact pull`'s files are written by it.
+ */
+export async function writeVerifiedFile(file: string, desc: Pick<Descriptor, 'digest' | 'size'>, data: Readable | Buffer, opts: WriteBlobOptions & { mode?: number | undefined } = {}): Promise<void> {
+  try {
+    const source = Buffer.isBuffer(data) ? [data] : data;
+    const fh = await open(file, 'wx', opts.mode ?? 0o644);
+    // Large streamed blobs are hashed on the worker thread as they land on disk; the stream
+    // itself then only counts (size checked as before), and small ones are hashed in it.
+    const hasher = !opts.preverified && !Buffer.isBuffer(data) && desc.size >= OFF_THREAD_HASH_MIN
+      ? followFile(file, parseDigest(desc.digest).algorithm) : undefined;
+    try {
+      await pipeline(source, verifyingStream(desc, { hash: !opts.preverified && hasher === undefined }), blobSink(fh, hasher), opts.signal ? { signal: opts.signal } : {});
+      if (hasher !== undefined) {
+        const got = await hasher.end(desc.size);
+        if (got.digest !== desc.digest) throw digestMismatch(`blob ${desc.digest}`, desc.digest, got.digest);
+      }
+      // Durable before it is named: complete after a crash.
+      await fh.sync();
+    } catch (err) {
+      hasher?.drop();
+      throw err;
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    await rm(file, { force: true });
+    throw err;
+  }
 }
 
 function layoutStore(root: string): Store {
@@ -214,27 +289,8 @@ function layoutStore(root: string): Store {
       const final = blobPath(desc.digest);
       await mkdir(path.dirname(final), { recursive: true });
       const tmp = path.join(path.dirname(final), `.tmp-${parseDigest(desc.digest).hex.slice(0, 16)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+      await writeVerifiedFile(tmp, desc, data, opts);
       try {
-        const source = Buffer.isBuffer(data) ? [data] : data;
-        const fh = await open(tmp, 'wx', 0o644);
-        // Large streamed blobs are hashed on the worker thread as they land on disk; the stream
-        // itself then only counts (size checked as before), and small ones are hashed in it.
-        const hasher = !opts.preverified && !Buffer.isBuffer(data) && desc.size >= OFF_THREAD_HASH_MIN
-          ? followFile(tmp, parseDigest(desc.digest).algorithm) : undefined;
-        try {
-          await pipeline(source, verifyingStream(desc, { hash: !opts.preverified && hasher === undefined }), blobSink(fh, hasher), opts.signal ? { signal: opts.signal } : {});
-          if (hasher !== undefined) {
-            const got = await hasher.end(desc.size);
-            if (got.digest !== desc.digest) throw digestMismatch(`blob ${desc.digest}`, desc.digest, got.digest);
-          }
-          // Durable before it is named: a blob in the cache is complete after a crash.
-          await fh.sync();
-        } catch (err) {
-          hasher?.drop();
-          throw err;
-        } finally {
-          await fh.close();
-        }
         if (await exists(final)) {
           await rm(tmp, { force: true });
           return { path: final, written: false };
