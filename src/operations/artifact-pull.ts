@@ -214,8 +214,10 @@ export async function artifactPull(opts: ArtifactPullOptions): Promise<ArtifactP
           const onProgress = (n: number): void => emit({ type: 'artifact-bytes', title: item.title, phase: 'download', bytes: n, total: item.layer.size });
           const blob = (sig: AbortSignal) => client.fetchBlob(repo, item.layer, { signal: sig, onProgress });
           if (item.kind === 'file') {
-            // The cache's writer: verified (hashed on a worker as it lands), fsynced, under its temporary name.
-            await writeVerifiedFile(item.temp, item.layer, client.fetchBlob(repo, item.layer, { signal: controller.signal, onProgress, hash: false }), { signal: controller.signal });
+            // The cache's writer: verified (hashed on a worker as it lands), under its temporary name.
+            // Not fsynced: an output file is as durable as what `curl -o` or `tar -x` writes (a
+            // process that fails leaves nothing; only a power loss could, as for them).
+            await writeVerifiedFile(item.temp, item.layer, client.fetchBlob(repo, item.layer, { signal: controller.signal, onProgress, hash: false }), { signal: controller.signal, fsync: false });
           } else {
             const contentDigest = item.layer.annotations?.[ArtifactAnnotation.contentDigest];
             const report = await unpackTarStreams({

@@ -1,20 +1,21 @@
 /**
  * The content cache: an OCI image layout (image-spec `image-layout.md`) so any OCI tool can
  * read it. Blobs are content-addressed and immutable: each is written to a temporary file in
- * the same directory, verified (digest + size) while it streams, fsynced and renamed into
- * place; a blob another process finished first wins and ours is dropped. index.json is the
+ * the same directory, verified (digest + size) while it streams and renamed into place; a blob
+ * another process finished first wins and ours is dropped. Durability across a crash comes from a
+ * marker per blob naming the boot it was written in (see settleUnsynced), not an fsync per blob. index.json is the
  * only mutable file: updated under a lock file and replaced by rename, so readers always see
  * a whole document and two concurrent runs never lose each other's entries.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { KairosImgError } from '../errors.js';
-import { digestMismatch, digestOf, parseDigest, samePlatform, verifyingStream, type Descriptor, type ImageIndex, type Platform } from '../oci/index.js';
+import { digestMismatch, digestOf, isDigest, parseDigest, samePlatform, verifyingStream, type Descriptor, type ImageIndex, type Platform } from '../oci/index.js';
 import { withLock } from './lock.js';
 import { followFile, type FileHasher } from './file-hasher.js';
 
@@ -64,7 +65,105 @@ export function withIndexEntry(index: ImageIndex, entry: Descriptor): ImageIndex
 export async function openStore(opts: { root?: string | undefined } = {}): Promise<Store> {
   const root = path.resolve(opts.root ?? defaultCacheDir());
   await initLayout(root);
+  await settleUnsynced(root);
   return layoutStore(root);
+}
+
+// --- durability without an fsync per blob -------------------------------------------------------
+//
+// A blob is in the cache once its final name exists, and it must be complete and verified even
+// after a crash. fsync before the rename gives that, at the price of waiting for every byte to
+// reach the disk (on a 700 MB pull, most of a second). Only a kernel crash or power loss can lose
+// written data — and that means a new boot. So a blob may be named before its data is on disk if a
+// marker, created before the rename, records it with the boot it was written in: when a store is
+// opened after a reboot, every blob whose marker names another boot is hashed again and removed
+// unless it matches. Markers of this boot older than SETTLE_AFTER_MS are settled with an fsync
+// (by then the kernel has usually written the data back, so it costs little) and removed.
+// Without a boot id (not Linux), blobs are fsynced before they are named, as before.
+
+const UNSYNCED_DIR = '.unsynced';
+const SETTLE_AFTER_MS = 5 * 60_000;
+let bootIdOnce: Promise<string | undefined> | undefined;
+
+/** The kernel's boot id (changes with every boot), or undefined where there is none. */
+export function currentBootId(): Promise<string | undefined> {
+  bootIdOnce ??= readFile('/proc/sys/kernel/random/boot_id', 'utf8').then((t) => {
+    const id = t.trim();
+    return /^[0-9a-f-]{16,64}$/.test(id) ? id : undefined;
+  }, () => undefined);
+  return bootIdOnce;
+}
+
+/** `<algorithm>-<hex>.<boot id>`: the marker of an unsynced blob. */
+export function unsyncedMarker(digest: string, bootId: string): string {
+  const d = parseDigest(digest);
+  return `${d.algorithm}-${d.hex}.${bootId}`;
+}
+
+function parseMarker(name: string): { digest: string; bootId: string } | undefined {
+  const m = /^([a-z0-9]+)-([0-9a-f]+)\.([0-9a-f-]+)$/.exec(name);
+  if (m === null) return undefined;
+  return { digest: `${m[1] as string}:${m[2] as string}`, bootId: m[3] as string };
+}
+
+async function hashFile(file: string, digest: string): Promise<string> {
+  const h = createHash(parseDigest(digest).algorithm);
+  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) h.update(chunk as Buffer);
+  return `${parseDigest(digest).algorithm}:${h.digest('hex')}`;
+}
+
+/** Verifies blobs written before a reboot and never synced; settles old markers of this boot. */
+export async function settleUnsynced(root: string, now: number = Date.now()): Promise<{ verified: number; removed: number; settled: number }> {
+  const dir = path.join(root, UNSYNCED_DIR);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return { verified: 0, removed: 0, settled: 0 };
+  }
+  const boot = await currentBootId();
+  const out = { verified: 0, removed: 0, settled: 0 };
+  for (const name of names) {
+    const marker = path.join(dir, name);
+    const m = parseMarker(name);
+    if (m === undefined || !isDigest(m.digest)) {
+      await rm(marker, { force: true });
+      continue;
+    }
+    const { algorithm, hex } = parseDigest(m.digest);
+    const blob = path.join(root, 'blobs', algorithm, hex);
+    if (m.bootId !== boot) {
+      // Written in another boot and perhaps lost with its page cache: hashed before any use.
+      let ok = false;
+      try {
+        ok = (await hashFile(blob, m.digest)) === m.digest;
+      } catch {
+        ok = false;
+      }
+      if (!ok) {
+        await rm(blob, { force: true });
+        out.removed++;
+      } else out.verified++;
+      await rm(marker, { force: true });
+      continue;
+    }
+    const st = await stat(marker).catch(() => undefined);
+    if (st !== undefined && now - st.mtimeMs > SETTLE_AFTER_MS) {
+      try {
+        const fh = await open(blob, 'r');
+        try {
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+      } catch {
+        // gone already: nothing to settle
+      }
+      await rm(marker, { force: true });
+      out.settled++;
+    }
+  }
+  return out;
 }
 
 /** Creates oci-layout, index.json and blobs/sha256 when missing (idempotent, race-safe). */
@@ -141,7 +240,7 @@ const SYNC_EVERY = 32 * 1024 * 1024;
  * the download instead of all waiting for the fsync at the end (which still runs: durability is
  * unchanged).
  */
-function blobSink(fh: FileHandle, hasher?: FileHasher): Writable {
+function blobSink(fh: FileHandle, hasher: FileHasher | undefined, durable: boolean): Writable {
   interface Write { start: number; n: number; done: boolean }
   let parts: Buffer[] = [];
   let have = 0;
@@ -164,7 +263,7 @@ function blobSink(fh: FileHandle, hasher?: FileHasher): Writable {
       told = whole;
       hasher.written(whole);
     }
-    if (whole - synced >= SYNC_EVERY) {
+    if (durable && whole - synced >= SYNC_EVERY) {
       synced = whole;
       syncing = syncing.then(() => fh.datasync()).catch((e: unknown) => { failure ??= e as Error; });
     }
@@ -238,7 +337,12 @@ function blobSink(fh: FileHandle, hasher?: FileHasher): Writable {
  * resolves the file is complete, verified and durable, ready to be renamed into place. On any
  * failure the file is removed. The cache's blobs and `artifact pull`'s files are written by it.
  */
-export async function writeVerifiedFile(file: string, desc: Pick<Descriptor, 'digest' | 'size'>, data: Readable | Buffer, opts: WriteBlobOptions & { mode?: number | undefined } = {}): Promise<void> {
+export async function writeVerifiedFile(file: string, desc: Pick<Descriptor, 'digest' | 'size'>, data: Readable | Buffer, opts: WriteBlobOptions & {
+  mode?: number | undefined;
+  /** false: no fsync (the caller records the file as unsynced instead). Default true. */
+  fsync?: boolean | undefined;
+} = {}): Promise<void> {
+  const durable = opts.fsync !== false;
   try {
     const source = Buffer.isBuffer(data) ? [data] : data;
     const fh = await open(file, 'wx', opts.mode ?? 0o644);
@@ -247,13 +351,13 @@ export async function writeVerifiedFile(file: string, desc: Pick<Descriptor, 'di
     const hasher = !opts.preverified && !Buffer.isBuffer(data) && desc.size >= OFF_THREAD_HASH_MIN
       ? followFile(file, parseDigest(desc.digest).algorithm) : undefined;
     try {
-      await pipeline(source, verifyingStream(desc, { hash: !opts.preverified && hasher === undefined }), blobSink(fh, hasher), opts.signal ? { signal: opts.signal } : {});
+      await pipeline(source, verifyingStream(desc, { hash: !opts.preverified && hasher === undefined }), blobSink(fh, hasher, durable), opts.signal ? { signal: opts.signal } : {});
       if (hasher !== undefined) {
         const got = await hasher.end(desc.size);
         if (got.digest !== desc.digest) throw digestMismatch(`blob ${desc.digest}`, desc.digest, got.digest);
       }
       // Durable before it is named: complete after a crash.
-      await fh.sync();
+      if (durable) await fh.sync();
     } catch (err) {
       hasher?.drop();
       throw err;
@@ -289,11 +393,17 @@ function layoutStore(root: string): Store {
       const final = blobPath(desc.digest);
       await mkdir(path.dirname(final), { recursive: true });
       const tmp = path.join(path.dirname(final), `.tmp-${parseDigest(desc.digest).hex.slice(0, 16)}-${process.pid}-${randomBytes(4).toString('hex')}`);
-      await writeVerifiedFile(tmp, desc, data, opts);
+      const boot = await currentBootId();
+      await writeVerifiedFile(tmp, desc, data, { ...opts, fsync: boot === undefined });
       try {
         if (await exists(final)) {
           await rm(tmp, { force: true });
           return { path: final, written: false };
+        }
+        if (boot !== undefined) {
+          // Before the name exists: a blob named without its marker would escape the check after a reboot.
+          await mkdir(path.join(root, UNSYNCED_DIR), { recursive: true });
+          await writeFile(path.join(root, UNSYNCED_DIR, unsyncedMarker(desc.digest, boot)), '');
         }
         await rename(tmp, final);
         return { path: final, written: true };

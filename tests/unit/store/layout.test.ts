@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rename, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { REF_NAME, defaultCacheDir, openStore, withIndexEntry } from '../../../src/store/layout.js';
+import { REF_NAME, currentBootId, defaultCacheDir, openStore, settleUnsynced, unsyncedMarker, withIndexEntry } from '../../../src/store/layout.js';
 import { toOciManifest } from '../../../src/store/convert.js';
 import { MediaType } from '../../../src/oci/index.js';
 
@@ -61,6 +61,31 @@ describe('store (OCI layout on a temp dir)', () => {
       return store.writeBlob({ digest: sha(b), size: b.length }, Readable.from(chunks(b)));
     }));
     expect(many.every((r) => r.written)).toBe(true);
+  });
+  it('marks blobs named before their data is synced; after a reboot they are hashed again, bad ones removed', async () => {
+    const boot = await currentBootId();
+    expect(boot).toMatch(/^[0-9a-f-]{16,}$/); // Linux: the durability below depends on it
+    const root = await mkdtemp(path.join(tmpdir(), 'kimg-store-'));
+    const store = await openStore({ root });
+    const good = Buffer.from('kept across a reboot');
+    const lost = Buffer.from('its data never reached the disk');
+    const settled = Buffer.from('written long ago in this boot');
+    for (const b of [good, lost, settled]) await store.writeBlob({ digest: sha(b), size: b.length }, b);
+    const markers = path.join(root, '.unsynced');
+    expect((await readdir(markers)).sort()).toEqual([good, lost, settled].map((b) => unsyncedMarker(sha(b), boot as string)).sort());
+    // Nothing to do right after writing: markers of this boot stay until they are old.
+    expect(await settleUnsynced(root)).toEqual({ verified: 0, removed: 0, settled: 0 });
+
+    // Simulate a reboot for two of them (their markers name another boot), one lost its content.
+    for (const b of [good, lost]) await rename(path.join(markers, unsyncedMarker(sha(b), boot as string)), path.join(markers, unsyncedMarker(sha(b), '00000000-0000-0000-0000-000000000000')));
+    await writeFile(store.blobPath(sha(lost)), Buffer.alloc(lost.length));
+    const old = new Date(Date.now() - 10 * 60_000);
+    await utimes(path.join(markers, unsyncedMarker(sha(settled), boot as string)), old, old);
+    await openStore({ root });
+    expect(await store.has(sha(good))).toBe(true);
+    expect(await store.has(sha(lost))).toBe(false);
+    expect(await store.has(sha(settled))).toBe(true);
+    expect(await readdir(markers)).toEqual([]);
   });
   it('maps ref names (per platform) in index.json', async () => {
     const root = await mkdtemp(path.join(tmpdir(), 'kimg-store-'));
