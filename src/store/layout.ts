@@ -7,7 +7,7 @@
  * only mutable file: updated under a lock file and replaced by rename, so readers always see
  * a whole document and two concurrent runs never lose each other's entries.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -106,10 +106,15 @@ function parseMarker(name: string): { digest: string; bootId: string } | undefin
   return { digest: `${m[1] as string}:${m[2] as string}`, bootId: m[3] as string };
 }
 
-async function hashFile(file: string, digest: string): Promise<string> {
-  const h = createHash(parseDigest(digest).algorithm);
-  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) h.update(chunk as Buffer);
-  return `${parseDigest(digest).algorithm}:${h.digest('hex')}`;
+/** Whether the file on disk is still the blob it was written as (the one verifying stream, to /dev/null). */
+async function stillIntact(file: string, digest: string): Promise<boolean> {
+  try {
+    const { size } = await stat(file);
+    await pipeline(createReadStream(file, { highWaterMark: 1024 * 1024 }), verifyingStream({ digest, size }), new Writable({ write: (_c, _e, cb) => cb() }));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Verifies blobs written before a reboot and never synced; settles old markers of this boot. */
@@ -134,13 +139,7 @@ export async function settleUnsynced(root: string, now: number = Date.now()): Pr
     const blob = path.join(root, 'blobs', algorithm, hex);
     if (m.bootId !== boot) {
       // Written in another boot and perhaps lost with its page cache: hashed before any use.
-      let ok = false;
-      try {
-        ok = (await hashFile(blob, m.digest)) === m.digest;
-      } catch {
-        ok = false;
-      }
-      if (!ok) {
+      if (!(await stillIntact(blob, m.digest))) {
         await rm(blob, { force: true });
         out.removed++;
       } else out.verified++;
