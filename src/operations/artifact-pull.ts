@@ -10,6 +10,8 @@
  * written under temporary names and renamed into place only when all layers are complete, so a
  * failure leaves the output directory as it was.
  */
+import type { SignatureReport, SignatureRequirement } from './signature.js';
+import { signatureGate } from './signature-gate.js';
 import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -34,6 +36,8 @@ export interface ArtifactPullOptions extends Pick<OperationOptions<ArtifactPullE
   force?: boolean | undefined;
   /** Layers fetched at once (default 3, as oras). */
   concurrency?: number | undefined;
+  /** Verify the artifact's signature before any layer is downloaded or written (exit 3 when none satisfies it). */
+  signature?: SignatureRequirement | undefined;
 }
 
 export interface PulledFile {
@@ -57,6 +61,8 @@ export interface ArtifactPullSummary {
   files: PulledFile[];
   /** Layers without a title (oras skips them too). */
   skipped: Array<{ digest: string; mediaType: string; reason: string }>;
+  /** The signature check, when one was required. */
+  signature?: SignatureReport | undefined;
 }
 
 interface Item {
@@ -150,6 +156,7 @@ export async function artifactPull(opts: ArtifactPullOptions): Promise<ArtifactP
   const artifactType = (JSON.parse(m.raw.toString('utf8')) as { artifactType?: unknown }).artifactType;
   const { items: planned, skipped } = plan(doc.manifest.layers, doc.manifest.config);
   emit({ type: 'manifest', digest: m.digest, layers: doc.manifest.layers.length, size: doc.manifest.layers.reduce((a, l) => a + l.size, 0), fromCache: false });
+  const signature = await signatureGate({ requirement: opts.signature, client, reference: ref, manifest: doc, signal, emit });
   for (const s of skipped) emit({ type: 'artifact-skipped', ...s });
   emit({ type: 'artifact-files', files: planned.map((p) => ({ title: p.title, kind: p.kind, size: p.layer.size })) });
 
@@ -278,6 +285,7 @@ export async function artifactPull(opts: ArtifactPullOptions): Promise<ArtifactP
     digest: m.digest,
     mediaType: m.mediaType,
     ...(typeof artifactType === 'string' ? { artifactType } : {}),
+    ...(signature === undefined ? {} : { signature }),
     outDir,
     files: items.map((it) => ({
       title: it.title, path: it.final, kind: it.kind, mediaType: it.layer.mediaType, digest: it.layer.digest, size: it.layer.size,

@@ -185,7 +185,10 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         raw = await readCapped(res.body, MANIFEST_CAP, `the manifest of ${what}`);
       } catch (err) {
         if (isTransientNetworkError(err)) throw markTransient(err as Error);
-        throw new KairosImgError('MANIFEST_TOO_LARGE', (err as Error).message, { details: { reference: what } });
+        throw new KairosImgError('MANIFEST_TOO_LARGE', (err as Error).message, {
+          hint: 'a manifest is a small JSON document; this registry answered something else (check the reference, and any proxy in front of the registry)',
+          details: { reference: what },
+        });
       }
       const isDigest = selector.includes(':');
       const algorithm = isDigest ? parseDigest(selector).algorithm : 'sha256';

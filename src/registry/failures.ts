@@ -86,9 +86,26 @@ export async function responseFailure(res: HttpResponse, ctx: FailureContext): P
     });
   }
   const err = new KairosImgError('REGISTRY_ERROR',
-    `${where} answered ${res.status} for ${ctx.what}${regCode ? ` (${regCode}${regMsg ? `: ${regMsg}` : ''})` : ''}`, { details });
+    `${where} answered ${res.status}${STATUS_TEXT[res.status] === undefined ? '' : ` (${STATUS_TEXT[res.status]})`} for ${ctx.what}${regCode ? ` (${regCode}${regMsg ? `: ${regMsg}` : ''})` : ''}`, {
+      hint: statusHint(res.status), details,
+    });
   if (isRetryableStatus(res.status)) markTransient(err, parseRetryAfter(headerValue(res.headers, 'retry-after')));
   return err;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'bad request', 405: 'method not allowed', 406: 'not acceptable', 409: 'conflict', 413: 'too large',
+  416: 'range not satisfiable', 429: 'too many requests', 500: 'internal error', 502: 'bad gateway',
+  503: 'unavailable', 504: 'gateway timeout',
+};
+
+/** What to do about an HTTP status no specific rule above handled. */
+function statusHint(status: number): string {
+  if (status === 416) return 'the registry (or a proxy) refused to resume a transfer at the offset asked for; run again — the transfer restarts from the beginning';
+  if (status === 405) return 'the registry does not allow this operation here (read-only mirror, pull-through cache, or deletes disabled)';
+  if (status === 413) return 'a proxy in front of the registry limits request sizes; raise its limit (e.g. nginx client_max_body_size)';
+  if (status === 429 || status >= 500) return 'the registry is overloaded or failing; retries ran out — try again later';
+  return 'the registry refused the request; run again with --verbose to see the requests';
 }
 
 const TLS_CODES = /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH|ERR_OSSL)/;

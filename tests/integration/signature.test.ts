@@ -32,8 +32,16 @@ const images: Record<string, Desc & { raw: Buffer; layer: Desc }> = {};
 const kairosRepo = (name: string): string => `kairos/sigtest-${run}-${name}`;
 const d = (n: string): string => (images[n] as Desc).digest;
 
-async function cli(args: string[]) {
-  return runCli(['--plain-http', '--cache-dir', path.join(tmp, 'cache'), ...args], { env: { NO_COLOR: '1' } });
+async function cli(args: string[], cwd?: string) {
+  if (cwd === undefined) return runCli(['--plain-http', '--cache-dir', path.join(tmp, 'cache'), ...args], { env: { NO_COLOR: '1' } });
+  // artifact push names files relative to the working directory, as oras does.
+  const here = process.cwd();
+  process.chdir(cwd);
+  try {
+    return await runCli(['--plain-http', '--cache-dir', path.join(tmp, 'cache'), ...args], { env: { NO_COLOR: '1' } });
+  } finally {
+    process.chdir(here);
+  }
 }
 
 function legacyLayer(privateKey: KeyObject, reference: string, digest: string) {
@@ -178,6 +186,26 @@ describe('signature verify', () => {
 });
 
 describe('the gate of the commands that write', () => {
+  it('artifact pull of an unsigned artifact with --key: exit 3, nothing written; signed: the files', async () => {
+    // An ORAS artifact pushed by kairos-img itself, then signed in cosign's legacy format.
+    const src = path.join(tmp, 'artifact-src');
+    await writeFile(`${src}.txt`, 'disk image\n');
+    const pushedUnsigned = await cli(['artifact', 'push', `${R}/${repo('oras-unsigned')}:v1`, path.basename(`${src}.txt`), '--json'], tmp);
+    expect(pushedUnsigned.code, pushedUnsigned.stderr).toBe(0);
+    const pushedSigned = await cli(['artifact', 'push', `${R}/${repo('oras-signed')}:v1`, path.basename(`${src}.txt`), '--json'], tmp);
+    const signedDigest = (json(pushedSigned) as { digest: string }).digest;
+    await pushSigTag(R, repo('oras-signed'), signedDigest, [legacyLayer(signer.privateKey, `${R}/${repo('oras-signed')}`, signedDigest)]);
+    const out1 = path.join(tmp, 'oras-out-unsigned');
+    const r1 = await cli(['artifact', 'pull', `${R}/${repo('oras-unsigned')}:v1`, '--out', out1, '--key', keyFile]);
+    expect(r1.code, r1.stderr).toBe(3);
+    expect(existsSync(path.join(out1, 'artifact-src.txt'))).toBe(false);
+    const out2 = path.join(tmp, 'oras-out-signed');
+    const r2 = await cli(['artifact', 'pull', `${R}/${repo('oras-signed')}:v1`, '--out', out2, '--key', keyFile, '--json']);
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(await readFile(path.join(out2, 'artifact-src.txt'), 'utf8')).toBe('disk image\n');
+    expect(json(r2)).toMatchObject({ signature: { verified: true } });
+  });
+
   it('pull of an unsigned image with --key: exit 3, no layout, no cached layer', async () => {
     const out = path.join(tmp, 'layout-unsigned');
     const r = await cli(['pull', ref('unsigned'), '--key', keyFile, '--to', `oci:${out}`]);

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
 import { parseAnnotation } from '../../oci/artifact.js';
 import { artifactAttach, artifactPush, type ArtifactAttachSummary, type ArtifactPushSummary } from '../../operations/artifact-push.js';
+import { signatureOptions, signatureRequirementOf, type SignatureFlags } from '../signature-options.js';
 import { artifactPull, type ArtifactPullSummary } from '../../operations/artifact-pull.js';
 import { artifactDiscover, type ArtifactDiscoverSummary, type DiscoveredReferrer } from '../../operations/artifact-discover.js';
 import { parseReference } from '../../reference/reference.js';
@@ -141,17 +142,18 @@ export const artifactCommand: CommandSpec = {
         };
       }));
 
-    subcommand(group, 'pull')
+    signatureOptions(subcommand(group, 'pull'))
       .argument('<reference>', 'registry/repository:tag or @sha256:… of the artifact')
       .description('pull an ORAS artifact: each titled layer to DIR/<title>, packed directories unpacked, everything verified')
       .option('--out <dir>', 'output directory', '.')
       .option('--force', 'replace a non-empty directory already at a packed directory\'s title')
       .option('--concurrency <n>', 'layers fetched at once', '3')
-      .action(run(async (ctx, args, opts: { out: string; force?: boolean; concurrency: string }): Promise<CommandResult<ArtifactPullSummary>> => {
+      .action(run(async (ctx, args, opts: SignatureFlags & { out: string; force?: boolean; concurrency: string }): Promise<CommandResult<ArtifactPullSummary>> => {
         const [reference] = args;
         if (reference === undefined) throw usageError('MISSING_ARGUMENT', 'artifact pull needs a reference');
-        const data = await withProgress(ctx, artifactPullSteps(), (ui) => artifactPull({
-          reference: parseReference(reference), outDir: path.resolve(opts.out), force: opts.force === true, concurrency: concurrencyOf(opts.concurrency),
+        const signature = await signatureRequirementOf(opts);
+        const data = await withProgress(ctx, artifactPullSteps({ signature: signature !== undefined }), (ui) => artifactPull({
+          reference: parseReference(reference), outDir: path.resolve(opts.out), force: opts.force === true, concurrency: concurrencyOf(opts.concurrency), signature,
           plainHttp: ctx.plainHttp, env: ctx.env, signal: ctx.signal, onEvent: artifactPullProgress(ui, (l) => ctx.note(`warning: ${l}`)),
         }));
         return {

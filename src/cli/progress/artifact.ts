@@ -1,6 +1,6 @@
 /** `artifact push|attach|pull|discover` as task lists: per-file bytes and rate, uploads as downloads. */
 import type { ArtifactDiscoverEvent, ArtifactPullEvent, ArtifactPushEvent } from '../../operations/artifact-events.js';
-import { commonProgress, mib } from './pull.js';
+import { SIGNATURE_STEP, commonProgress, mib } from './pull.js';
 import { transferText } from './runner.js';
 import type { StepDef, StepUi } from './task-list.js';
 
@@ -69,10 +69,11 @@ export function artifactPushProgress(ui: StepUi): (e: ArtifactPushEvent) => void
   };
 }
 
-export function artifactPullSteps(): StepDef[] {
+export function artifactPullSteps(opts: { signature?: boolean } = {}): StepDef[] {
   return [
     { id: 'resolve', title: 'Name the artifact' },
     { id: 'manifest', title: 'Fetch the manifest' },
+    ...(opts.signature === true ? [SIGNATURE_STEP] : []),
     { id: 'download', title: 'Download and verify' },
     { id: 'commit', title: 'Move the files into place' },
   ];
