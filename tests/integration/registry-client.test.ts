@@ -8,31 +8,16 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImage, buildMultiArch, pushImage } from '../../scripts/fixtures/image-builder.mjs';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { collect, errorOf } from '../helpers/async.js';
 import { testEnv } from '../helpers/env.js';
 import { createRegistryClient, dockerConfigCredentials, staticCredentials, type RegistryEvent } from '../../src/registry/index.js';
 import { type Descriptor } from '../../src/oci/index.js';
 import { parseReference } from '../../src/reference/reference.js';
-import { KairosImgError } from '../../src/errors.js';
 
 const env = testEnv();
 const run = randomBytes(4).toString('hex');
 const fast = { attempts: 4, baseDelayMs: 20, maxDelayMs: 200, maxElapsedMs: 20_000 };
 
-async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
-async function errorOf(p: Promise<unknown>): Promise<KairosImgError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(KairosImgError);
-    return e as KairosImgError;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** A small image with one gzip layer of `bytes` random bytes (random → incompressible → real size). */
 async function makeImage(opts: { tag: string; bytes?: number; format?: 'oci' | 'docker' }) {

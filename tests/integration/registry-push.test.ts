@@ -8,33 +8,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { collect, errorOf } from '../helpers/async.js';
 import { testEnv } from '../helpers/env.js';
 import {
   bufferSource, createRegistryClient, fileSource, findReferrers, indexReferrer, listReferrers, staticCredentials, type RegistryEvent,
 } from '../../src/registry/index.js';
 import { buildArtifactManifest, fileLayer, referrerDescriptor, referrersTag } from '../../src/oci/artifact.js';
-import { KairosImgError } from '../../src/errors.js';
 
 const env = testEnv();
 const run = randomBytes(4).toString('hex');
 const fast = { attempts: 5, baseDelayMs: 20, maxDelayMs: 200, maxElapsedMs: 30_000 };
 const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
-async function errorOf(p: Promise<unknown>): Promise<KairosImgError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(KairosImgError);
-    return e as KairosImgError;
-  }
-  throw new Error('expected a rejection');
-}
 
 async function tempFile(bytes: Buffer): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'kimg-push-'));
