@@ -53,6 +53,13 @@ export const ERROR_CODES = {
   OUT_NOT_A_DIRECTORY: usage('--out exists and is not a directory'),
   OUTPUT_NOT_LAYOUT: usage('--to oci:DIR names a non-empty directory that is not an OCI layout'),
   CACHE_PLATFORM_MISMATCH: usage('the cached image is another platform than the one asked for (--arch)'),
+  BAD_SOURCE: usage('an image source (docker-archive:, oci-archive:, oci:, docker-daemon:) is malformed'),
+  SOURCE_NOT_FOUND: usage('the file or directory an image source names does not exist'),
+  NOT_AN_ARCHIVE: usage('an archive source is not a tar file (plain, gzip or zstd)'),
+  NOT_A_LAYOUT: usage('an oci: source is not an OCI image layout (no oci-layout or index.json)'),
+  IMAGE_NOT_IN_SOURCE: usage('the archive or layout has no image of that name (the message lists those it has)'),
+  AMBIGUOUS_SOURCE: usage('the archive or layout holds several images and none was named'),
+  SOURCE_NOT_SUPPORTED: usage('this command or option cannot read that kind of image source'),
   DOCKER_CONFIG_INVALID: usage('$DOCKER_CONFIG/config.json is not valid JSON'),
   CREDENTIAL_HELPER_INVALID: usage('a credential helper name in the Docker config is not valid'),
   // ── the registry and the network ─────────────────────────────────────────────────────────────
@@ -94,6 +101,7 @@ export const ERROR_CODES = {
   ARTIFACT_IMAGE_CORRUPT: op('a compressed disk image does not decompress'),
   NOT_A_DISK_IMAGE_ARTIFACT: op('the image is not a disk-image artifact (no layers, no disk image)'),
   ARCHIVE_SIZE_CHANGED: op('a blob changed size while it was streamed into docker load'),
+  ARCHIVE_CORRUPT: op('an archive is truncated, or its manifest.json / index.json is malformed'),
   XZ_NOT_FOUND: op('the xz program is needed for .img.xz and is not on PATH'),
   // ── the local filesystem ─────────────────────────────────────────────────────────────────────
   DISK_FULL: op('no space (or quota) left on the device being written'),
