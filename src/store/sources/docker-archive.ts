@@ -143,16 +143,17 @@ export interface DockerArchiveSourceOptions {
   label: string;
   name?: string | undefined;
   index?: number | undefined;
+  /** The archive file, for hints. */
+  file?: string | undefined;
 }
 
 export async function dockerArchiveSource(opts: DockerArchiveSourceOptions): Promise<ImageSource> {
   const { view, label } = opts;
-  const where = view.where;
   if ((await view.size('manifest.json')) === undefined) {
     const names = await view.names();
     const layout = names.includes('index.json') && names.includes('oci-layout');
     throw usageError('NOT_AN_ARCHIVE', `${label} is not a docker-archive: it has no manifest.json (it has ${names.slice(0, 12).join(', ') || 'no files'})`,
-      layout ? `it is an OCI layout in a tar: read it as oci-archive:${where}` : 'docker save writes manifest.json; name a file docker save or skopeo wrote');
+      layout ? `it is an OCI layout in a tar: read it as oci-archive:${opts.file ?? 'FILE'}` : 'docker save writes manifest.json; name a file docker save or skopeo wrote');
   }
   const { entry, name } = selectArchiveEntry(parseArchiveManifest(await view.read('manifest.json', JSON_CAP), label), { name: opts.name, index: opts.index }, label);
 

@@ -67,7 +67,7 @@ export async function openSource(opts: OpenSourceOptions): Promise<ImageSource> 
   try {
     return t.kind === 'oci-archive'
       ? await layoutSource({ view, kind: 'oci-archive', label, name: t.name })
-      : await dockerArchiveSource({ view, kind: 'docker-archive', label, name: t.name, index: t.index });
+      : await dockerArchiveSource({ view, kind: 'docker-archive', label, name: t.name, index: t.index, file });
   } catch (e) {
     await view.close();
     throw e;
