@@ -60,6 +60,7 @@ export const ERROR_CODES = {
   IMAGE_NOT_IN_SOURCE: usage('the archive or layout has no image of that name (the message lists those it has)'),
   AMBIGUOUS_SOURCE: usage('the archive or layout holds several images and none was named'),
   SOURCE_NOT_SUPPORTED: usage('this command or option cannot read that kind of image source'),
+  CONFIG_INVALID: usage('the kairos-img configuration file is not valid (the message names the key)'),
   DOCKER_CONFIG_INVALID: usage('$DOCKER_CONFIG/config.json is not valid JSON'),
   CREDENTIAL_HELPER_INVALID: usage('a credential helper name in the Docker config is not valid'),
   // ── the registry and the network ─────────────────────────────────────────────────────────────
@@ -114,6 +115,7 @@ export const ERROR_CODES = {
   CATALOG_INCOMPLETE: op('the catalog lacks a template it needs for the request'),
   CATALOG_MISMATCH: op('the catalog names a tag other than the one the registry has (a catalog bug)'),
   // ── credentials ──────────────────────────────────────────────────────────────────────────────
+  CONFIG_UNREADABLE: op('the kairos-img configuration file exists and cannot be read'),
   DOCKER_CONFIG_UNREADABLE: op('$DOCKER_CONFIG/config.json exists and cannot be read'),
   CREDENTIAL_HELPER_MISSING: op('a docker-credential-<name> helper the config names is not installed'),
   CREDENTIAL_HELPER_FAILED: op('a credential helper failed or answered nonsense'),

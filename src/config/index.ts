@@ -1,0 +1,3 @@
+/** The configuration file (registry mirrors) every command reads. */
+export { configPath, loadConfig, parseConfig, validateConfig, EMPTY_CONFIG } from './config.js';
+export type { KairosImgConfig, MirrorEndpoint } from './config.js';
