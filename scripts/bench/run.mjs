@@ -6,9 +6,9 @@
 // several times slower for whichever variant comes next — noise that would swamp the comparison.
 // Without mount rights the runs share one directory (removed and synced between runs) instead.
 // A readable table, then one JSON document, go to stdout; the JSON is also written to
-// $BENCH_DIR/last.json. BENCH_ONLY=pull,unpack,artifacts limits the sections.
+// $BENCH_DIR/last.json. BENCH_ONLY=pull,unpack,artifacts,archive,mirror limits the sections.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,7 @@ import { BENCH_DIR, REPOSITORY, TAG, ensureLayout, ensurePushed } from './build-
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'pull,unpack,artifacts').split(',').map((s) => s.trim()));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'pull,unpack,artifacts,archive,mirror').split(',').map((s) => s.trim()));
 const registry = process.env.KIMG_REGISTRY;
 if (!registry) {
   process.stderr.write('bench: KIMG_REGISTRY is not set (run through scripts/bench.sh)\n');
@@ -215,6 +215,38 @@ async function benchUnpack(facts) {
   };
 }
 
+/**
+ * `unpack docker-archive:` of the bench image (as `skopeo copy … docker-archive:` writes it: plain
+ * layer tars, what `docker save` writes too) against the shell floor: per layer,
+ * `tar -xOf ARCHIVE LAYER | tar -x` (GNU tar seeks over the other members of a regular file).
+ */
+async function benchArchive() {
+  const archive = path.join(BENCH_DIR, 'bench.docker.tar');
+  if (!existsSync(archive)) {
+    log('writing the bench image as a docker-archive (skopeo copy)');
+    execFileSync('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `docker-archive:${archive}.tmp:${REPOSITORY}:${TAG}`], { stdio: 'inherit' });
+    execFileSync('mv', [`${archive}.tmp`, archive]);
+  }
+  const entries = JSON.parse(execFileSync('tar', ['-xOf', archive, 'manifest.json'], { encoding: 'utf8' }));
+  const layers = entries[0].Layers;
+  const out = path.join(mnt, 'archive-out');
+  const floorScript = 'set -eo pipefail; a="$1"; out="$2"; shift 2; mkdir -p "$out"; for m in "$@"; do tar -xOf "$a" "$m" | tar -x -C "$out"; done';
+  const res = await rounds('archive', [
+    {
+      key: 'floor', label: 'tar -xOf ARCHIVE LAYER | tar -x, per layer',
+      command: () => ['bash', ['-c', floorScript, 'floor', archive, out, ...layers]],
+      check: () => countEntries(out),
+    },
+    {
+      key: 'kairosImg', label: 'kairos-img unpack docker-archive:',
+      command: () => kimg('unpack', `docker-archive:${archive}`, out, '--cache-dir', path.join(mnt, 'archive-cache')),
+      check: () => countEntries(out),
+    },
+  ]);
+  const ratio = round3(res.kairosImg.medianSeconds / res.floor.medianSeconds);
+  return { ...res, archiveBytes: statSync(archive).size, ratio, peakRssMB: res.kairosImg.peakRssMB };
+}
+
 /** The artifact bench is another script (scripts/bench-artifacts.mjs); its last JSON line is its result. */
 function benchArtifacts() {
   const script = path.join(repoRoot, 'scripts', 'bench-artifacts.mjs');
@@ -281,6 +313,13 @@ function table(report) {
     lines.push(`  (c)/(a) ${u.ratios.coldVsFloor.toFixed(3)} (≤ 1.0: ${mark(u.met.coldVsFloor)})   (c)/(b) ${u.ratios.coldVsSkopeoUmoci.toFixed(3)} (≤ 0.4: ${mark(u.met.coldVsSkopeoUmoci)})   (d)/(a) ${u.ratios.warmVsFloor.toFixed(3)} (≤ 0.8: ${mark(u.met.warmVsFloor)})`);
     lines.push(`  kairos-img peak RSS ${u.peakRssMB} MB (≤ 256: ${mark(u.met.peakRss)}); entries (a) ${u.floor.check} (b) ${u.skopeoUmoci.check} (c) ${u.cold.check} (d) ${u.warm.check}`);
   }
+  if (report.archive) {
+    const a = report.archive;
+    lines.push(`unpack docker-archive: (${(a.archiveBytes / 1e9).toFixed(2)} GB archive)`);
+    row(a.floor.label, a.floor);
+    row(a.kairosImg.label, a.kairosImg);
+    lines.push(`  ratio kairos-img / floor: ${a.ratio.toFixed(3)}; kairos-img peak RSS ${a.peakRssMB} MB; entries floor ${a.floor.check} kairos-img ${a.kairosImg.check}`);
+  }
   if (report.artifacts) {
     lines.push('artifacts (scripts/bench-artifacts.mjs)');
     lines.push(`  ${JSON.stringify(report.artifacts)}`);
@@ -312,6 +351,7 @@ async function main() {
   if (ONLY.has('pull')) report.pull = await benchPull();
   if (ONLY.has('unpack')) report.unpack = await benchUnpack(facts);
   if (ONLY.has('artifacts')) report.artifacts = benchArtifacts();
+  if (ONLY.has('archive')) report.archive = await benchArchive();
   report.machine.targetFilesystem = freshFs ? 'a fresh ext4 (loop-mounted sparse file) per timed run' : `${report.machine.workFilesystem}, shared by all runs`;
   const json = JSON.stringify(report, null, 2);
   writeFileSync(path.join(BENCH_DIR, 'last.json'), `${json}\n`);
