@@ -7,6 +7,7 @@ import { extractImgCommand } from './extract-img.js';
 import { unpackCommand } from './unpack.js';
 import { verifyCommand } from './verify.js';
 import { talosCommand } from './talos.js';
+import { mirrorCommand } from './mirror.js';
 
 /** Every command of the CLI, in the order `--help` lists them. */
-export const commands: readonly CommandSpec[] = [flavorsCommand, resolveCommand, tagsCommand, pullCommand, extractImgCommand, unpackCommand, verifyCommand, talosCommand];
+export const commands: readonly CommandSpec[] = [flavorsCommand, resolveCommand, tagsCommand, pullCommand, extractImgCommand, unpackCommand, verifyCommand, mirrorCommand, talosCommand];

@@ -19,7 +19,9 @@ export type { RegistrySourceOptions } from './registry-source.js';
 export { parseTransport, formatTransport, hasTransport } from './transport.js';
 export type { SourceTransport, ParsedTransport } from './transport.js';
 export { parseArchiveManifest, selectArchiveEntry, synthesizeManifest } from './docker-archive.js';
-export { selectLayoutEntries, blobName } from './layout-source.js';
+export { selectLayoutEntries, blobName, readLayoutIndex } from './layout-source.js';
+export { directoryView, archiveView } from './files.js';
+export type { FileView } from './files.js';
 export { normalizeMemberName } from './files.js';
 
 /** The engine's `docker save` of one image, as a tar stream (src/engine/docker-save.ts). */
