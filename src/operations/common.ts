@@ -200,3 +200,13 @@ export async function openImage(opts: {
   const source = registrySource({ client: opts.client, reference: ref, getManifest: (o) => getManifestExplained(opts.client(), ref, o) });
   return { ...target, source, name: formatReference(ref) };
 }
+
+/** openImage, then `use`, then the source closed whatever happened (a spooled archive removed). */
+export async function withImage<T>(opts: Parameters<typeof openImage>[0], use: (img: OpenedImage) => Promise<T>): Promise<T> {
+  const img = await openImage(opts);
+  try {
+    return await use(img);
+  } finally {
+    await img.source.close();
+  }
+}

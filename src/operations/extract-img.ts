@@ -21,7 +21,7 @@ import { artifactTags } from '../artifacts/artifact-tags.js';
 import { createArtifactSink, type ArtifactFile } from '../artifacts/artifact-sink.js';
 import { extractArtifactLayer, type LayerExtractStats } from '../artifacts/extract-layer.js';
 import { extractViaLuet } from '../artifacts/extract-tree.js';
-import { lazyClient, openImage, type ImageSpec, type OpenedImage, type OperationOptions } from './common.js';
+import { lazyClient, withImage, type ImageSpec, type OpenedImage, type OperationOptions } from './common.js';
 import { emitter, type ExtractImgEvent } from './events.js';
 import type { Resolution } from './resolve.js';
 
@@ -73,15 +73,10 @@ export async function extractImg(opts: ExtractImgOptions): Promise<ExtractImgSum
   const emit = emitter(opts.onEvent);
   const { signal } = opts;
   const client = lazyClient(opts, emit);
-  const target = await openImage({
+  return withImage({
     image: opts.artifact, kind: 'artifact', arch: opts.arch, registry: opts.registry, hostArch: opts.hostArch, tags: client.tags(), signal, emit,
     client: client.get, env: opts.env, spoolDir: opts.cacheDir ?? defaultCacheDir(opts.env ?? process.env),
-  });
-  try {
-    return await extractFrom(opts, target, client.get, emit);
-  } finally {
-    await target.source.close();
-  }
+  }, (target) => extractFrom(opts, target, client.get, emit));
 }
 
 async function extractFrom(opts: ExtractImgOptions, target: OpenedImage, registryClient: () => RegistryClient, emit: (e: ExtractImgEvent) => void): Promise<ExtractImgSummary> {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { usageError } from '../errors.js';
 import { formatPlatform } from '../oci/index.js';
 import { exportLayout, openStore, pullImage, type ExportLayoutResult, type Store } from '../store/index.js';
-import { lazyClient, openImage, type ImageSpec, type OpenedImage, type OperationOptions } from './common.js';
+import { lazyClient, withImage, type ImageSpec, type OpenedImage, type OperationOptions } from './common.js';
 import { emitter, type PullEvent } from './events.js';
 import { resolutionFacts, type ResolutionFacts } from './resolve.js';
 
@@ -61,12 +61,7 @@ export async function pull(opts: PullOptions): Promise<PullSummary> {
   }
   const client = lazyClient(opts, emit);
   const store = await openStore({ root: opts.cacheDir });
-  const img = await openImage({ ...opts, tags: client.tags(), client: client.get, spoolDir: store.root, emit });
-  try {
-    return await pullFrom(opts, img, store, emit);
-  } finally {
-    await img.source.close();
-  }
+  return withImage({ ...opts, tags: client.tags(), client: client.get, spoolDir: store.root, emit }, (img) => pullFrom(opts, img, store, emit));
 }
 
 async function pullFrom(opts: PullOptions, img: OpenedImage, store: Store, emit: (e: PullEvent) => void): Promise<PullSummary> {

@@ -8,7 +8,7 @@ import { formatPlatform, parseManifestDocument, type Descriptor, type ImageManif
 import { formatReference, type Reference } from '../reference/reference.js';
 import { openStore, type Store } from '../store/index.js';
 import { checkTarget, unpackImage, type UnpackReport } from '../unpack/index.js';
-import { lazyClient, openImage, type ImageSpec, type OpenedImage, type OperationOptions } from './common.js';
+import { lazyClient, withImage, type ImageSpec, type OpenedImage, type OperationOptions } from './common.js';
 import { emitter, type UnpackEvent } from './events.js';
 import { layerInputs } from './layer-source.js';
 import { resolutionFacts, type ResolutionFacts } from './resolve.js';
@@ -63,12 +63,7 @@ export async function unpack(opts: UnpackOptions): Promise<UnpackSummary> {
   const store = await openStore({ root: opts.cacheDir });
   // The registry is asked only when the catalog cannot name the image alone (no version, no k3s).
   const client = lazyClient(opts, emit);
-  const img = await openImage({ ...opts, tags: client.tags(), client: client.get, spoolDir: store.root, emit });
-  try {
-    return await unpackFrom(opts, img, store, client.made, emit);
-  } finally {
-    await img.source.close();
-  }
+  return withImage({ ...opts, tags: client.tags(), client: client.get, spoolDir: store.root, emit }, (img) => unpackFrom(opts, img, store, client.made, emit));
 }
 
 async function unpackFrom(opts: UnpackOptions, img: OpenedImage, store: Store, clientMade: () => boolean, emit: (e: UnpackEvent) => void): Promise<UnpackSummary> {

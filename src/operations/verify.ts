@@ -22,7 +22,7 @@ import { formatPlatform, type Descriptor, hostArch as defaultHostArch } from '..
 import { readSmallBlob, type ImageSource } from '../store/sources/index.js';
 import { defaultCacheDir } from '../store/index.js';
 import { readImageFiles, type ReadFilesResult } from '../unpack/read-files.js';
-import { isCatalogName, lazyClient, openImage, referenceOf, sourceOf, type ImageSpec, type OpenedImage, type OperationOptions } from './common.js';
+import { isCatalogName, lazyClient, withImage, referenceOf, sourceOf, type ImageSpec, type OpenedImage, type OperationOptions } from './common.js';
 import { emitter, type VerifyEvent } from './events.js';
 
 export interface VerifyOptions extends OperationOptions<VerifyEvent> {
@@ -143,15 +143,10 @@ async function verifyOnline(opts: VerifyOptions, catalog: Catalog): Promise<Veri
   const emit = emitter(opts.onEvent);
   const hostArch = opts.hostArch ?? defaultHostArch();
   const client = lazyClient(opts, emit);
-  const img = await openImage({
+  return withImage({
     ...opts, arch: archFor(opts, catalog, hostArch), hostArch, tags: isCatalogName(opts.image) ? client.tags() : undefined,
     client: client.get, spoolDir: opts.cacheDir ?? defaultCacheDir(opts.env ?? process.env), emit,
-  });
-  try {
-    return await verifyImage(opts, catalog, img, client.get, emit);
-  } finally {
-    await img.source.close();
-  }
+  }, (img) => verifyImage(opts, catalog, img, client.get, emit));
 }
 
 async function verifyImage(opts: VerifyOptions, catalog: Catalog, img: OpenedImage, client: () => RegistryClient, emit: (e: VerifyEvent) => void): Promise<VerifyReport> {
