@@ -12,7 +12,7 @@
  * shape); `loadConfig` finds and reads the file. Hand-written: a schema library for one small map
  * would cost more than these checks.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
@@ -119,18 +119,35 @@ export function parseConfig(text: string, file: string): KairosImgConfig {
   return { ...config, file };
 }
 
-/** Reads the configuration file; none at the default place is an empty configuration. */
-export async function loadConfig(opts: { env?: NodeJS.ProcessEnv | undefined } = {}): Promise<KairosImgConfig> {
+/**
+ * Reads the configuration file; none at the default place is an empty configuration. Synchronous
+ * (a small file, read once per process and file): the registry client consults it when it is made.
+ */
+export function loadConfigSync(opts: { env?: NodeJS.ProcessEnv | undefined } = {}): KairosImgConfig {
   const { file, explicit } = configPath(opts.env ?? process.env);
   let text: string;
+  let key: string;
   try {
-    text = await readFile(file, 'utf8');
+    // Cached per file version: a file edited between two runs in one process is read again.
+    const st = statSync(file);
+    key = `${file}\0${st.mtimeMs}\0${st.size}`;
+    const cached = loaded.get(key);
+    if (cached !== undefined) return cached;
+    text = readFileSync(file, 'utf8');
   } catch (e) {
-    if (isErrnoError(e) && e.code === 'ENOENT' && !explicit) return EMPTY_CONFIG;
+    if (isErrnoError(e) && (e.code === 'ENOENT' || e.code === 'ENOTDIR') && !explicit) return EMPTY_CONFIG;
     if (isErrnoError(e) && (e.code === 'ENOENT' || e.code === 'ENOTDIR')) {
       throw new KairosImgError('CONFIG_INVALID', `KAIROS_IMG_CONFIG names ${file}, which does not exist`, { hint: 'create it, or unset KAIROS_IMG_CONFIG' });
     }
     throw new KairosImgError('CONFIG_UNREADABLE', `cannot read the configuration ${file}: ${isErrnoError(e) ? e.code : String(e)}`, { cause: e });
   }
-  return parseConfig(text, file);
+  const config = parseConfig(text, file);
+  loaded.set(key, config);
+  return config;
+}
+
+const loaded = new Map<string, KairosImgConfig>();
+
+export async function loadConfig(opts: { env?: NodeJS.ProcessEnv | undefined } = {}): Promise<KairosImgConfig> {
+  return loadConfigSync(opts);
 }
