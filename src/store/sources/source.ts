@@ -17,6 +17,11 @@ export interface BlobReadOptions {
   signal?: AbortSignal | undefined;
   /** Bytes verified so far (cumulative). */
   onProgress?: ((bytes: number) => void) | undefined;
+  /**
+   * false: count bytes but do not hash them — only for a consumer that hashes the same bytes
+   * itself and fails on a mismatch (an upload to a registry verifies what it sends).
+   */
+  verify?: boolean | undefined;
 }
 
 export interface ImageSource {
@@ -68,7 +73,7 @@ export async function manifestFromRoot(
  * `open` failing (a missing member) becomes the stream's error, and an abort destroys it.
  */
 export function verifiedBlob(open: () => Readable, descriptor: Descriptor, what: string, opts: BlobReadOptions = {}): Readable {
-  const verified = verifyingStream(descriptor, { what, onProgress: opts.onProgress });
+  const verified = verifyingStream(descriptor, { what, onProgress: opts.onProgress, hash: opts.verify !== false });
   let raw: Readable;
   try {
     raw = open();
