@@ -29,8 +29,9 @@ run() {
   node bin/kairos-img "$@"
 }
 
-say "The support matrix, as data (flavors/kairos.yaml)"
+say "The support matrix, as data (flavors/kairos.yaml): the newest release by default, any release with --version"
 run flavors
+run flavors --version v3.2.1
 
 say "Naming a release offline: the era follows the version"
 run resolve ubuntu-22-lts standard --version v1.5.1 --k3s v1.26.1+k3s1
@@ -39,9 +40,29 @@ run resolve opensuse-arm-rpi core --version v2.4.3 --artifact
 say "A flavor asked for at a release where it does not exist names its replacement (exit 2)"
 run resolve opensuse core --version v1.5.0 || echo "(exit $?)"
 
+say "Today's Kairos: v3.x and Hadron (v4), the flavor release named or found on the registry"
+run resolve hadron core --version v4.1.0 --flavor-release v0.2.0 --arch amd64
+run resolve ubuntu core --version v3.2.1 --flavor-release 24.04 --arch amd64
+run resolve hadron core --arch amd64
+
 say "Tags, classified and judged by the versioning policy (noise hidden)"
 run tags opensuse core
 run tags opensuse standard
+say "A flavor is judged across every repository it has been published in: core-ubuntu:v1.5.1 is on an unsupported branch"
+run tags ubuntu core --arch amd64
+
+say "The upgrade candidates of one system, from its /etc/kairos-release, with the changelogs to read"
+printf '%s\n' 'KAIROS_FLAVOR="ubuntu"' 'KAIROS_FLAVOR_RELEASE="24.04"' 'KAIROS_VARIANT="core"' 'KAIROS_MODEL="generic"' \
+  'KAIROS_TARGETARCH="amd64"' 'KAIROS_RELEASE="v3.2.1"' 'KAIROS_REGISTRY_AND_ORG="quay.io/kairos"' > "$work/kairos-release"
+printf '\n$ cat kairos-release\n'
+cat "$work/kairos-release"
+run releases --release-file "$work/kairos-release"
+say "... and from an image: an old v1 system, its target in the new naming, the seed's major-release warning"
+run releases --image quay.io/kairos/core-ubuntu:v1.5.1
+
+say "What changes between two images (release keys, kernel, packages), reading only the top layers"
+run diff quay.io/kairos/ubuntu:24.04-core-amd64-generic-v3.2.1 quay.io/kairos/ubuntu:24.04-core-amd64-generic-v3.2.4
+run releases --image quay.io/kairos/alpine:3.21-core-amd64-generic-v3.4.2 --diff
 
 say "No version given: kairos-img asks the registry for the newest release"
 run resolve opensuse core

@@ -49,7 +49,8 @@ die() { printf 'test-env: error: %s\n' "$*" >&2; exit 1; }
 ensure_packages() {
   local -A pkg_for=(
     [docker-registry]=docker-registry [skopeo]=skopeo [umoci]=umoci [dockerd]=docker.io
-    [htpasswd]=apache2-utils [openssl]=openssl [curl]=curl [setfattr]=attr
+    [htpasswd]=apache2-utils [openssl]=openssl [curl]=curl [setfattr]=attr [getfattr]=attr
+    [bzip2]=bzip2 [filefrag]=e2fsprogs
   )
   local missing=() bin
   for bin in "${!pkg_for[@]}"; do
@@ -58,6 +59,8 @@ ensure_packages() {
   done
   command -v node >/dev/null 2>&1 || die "node is not on PATH (needed for scripts/token-server.mjs)"
   command -v flock >/dev/null 2>&1 || missing+=(util-linux)
+  # Go's archive/tar test corpus (tests/integration/tar-corpus.test.ts): data, not a program.
+  [[ -d /usr/share/go-1.19/src/archive/tar/testdata ]] || missing+=(golang-1.19-src)
   ((${#missing[@]} == 0)) && return 0
 
   local sudo=()

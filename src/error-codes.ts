@@ -46,6 +46,11 @@ export const ERROR_CODES = {
   UNEXPECTED_MODEL: usage('--model given for an image without models'),
   FLAVOR_NOT_PUBLISHED: usage('the flavor does not exist at that release (the message names its replacement)'),
   IMAGE_NOT_PUBLISHED: usage('the image does not exist at that release'),
+  BAD_FLAVOR_RELEASE: usage('--flavor-release is not a flavor release'),
+  RELEASE_FILE_UNREADABLE: usage('the --release-file cannot be read'),
+  RELEASE_FILE_INCOMPLETE: usage('the release file lacks keys it needs (the message names them)'),
+  NOT_A_KAIROS_IMAGE: usage('the image carries no Kairos release keys'),
+  NO_SUCH_CANDIDATE: usage('--to names no upgrade candidate of the system'),
   NO_ARTIFACT: usage('the image has no disk-image artifact'),
   VERSION_OUT_OF_RANGE: usage('the version is older than any release the catalog knows'),
   UNPACK_TARGET_NOT_EMPTY: usage('the unpack target is not empty (or became non-empty); --force replaces it'),
@@ -63,6 +68,8 @@ export const ERROR_CODES = {
   CONFIG_INVALID: usage('the kairos-img configuration file is not valid (the message names the key)'),
   DOCKER_CONFIG_INVALID: usage('$DOCKER_CONFIG/config.json is not valid JSON'),
   CREDENTIAL_HELPER_INVALID: usage('a credential helper name in the Docker config is not valid'),
+  BAD_KEY: usage('--key is not a public key cosign signs with (PEM ECDSA P-256/384/521, RSA ≥ 2048, Ed25519)'),
+  BAD_TRUSTED_ROOT: usage('--trusted-root is not a trusted_root.json'),
   // ── the registry and the network ─────────────────────────────────────────────────────────────
   REGISTRY_UNREACHABLE: op('the registry host cannot be reached (DNS, refused, timeout)'),
   REGISTRY_CONNECTION_LOST: op('the connection dropped and retries ran out'),
@@ -96,7 +103,6 @@ export const ERROR_CODES = {
   UNPACK_LAYER_CORRUPT: op('a layer does not decompress or is not a valid tar stream'),
   UNPACK_LAYER_FORMAT_MISMATCH: op('a layer blob is another format than its media type says'),
   UNPACK_MEDIA_TYPE_UNSUPPORTED: op('a layer media type kairos-img does not unpack'),
-  UNPACK_WRITE_FAILED: op('writing the target failed (disk full, permissions, name too long)'),
   LAYER_READ_FAILED: op('a layer could not be read while looking for release files'),
   ARTIFACT_LAYER_CORRUPT: op('a disk-image artifact layer is not a readable archive'),
   ARTIFACT_IMAGE_CORRUPT: op('a compressed disk image does not decompress'),
@@ -137,6 +143,9 @@ export const ERROR_CODES = {
   LUET_UNAVAILABLE: op('--via luet needs luet on PATH or a Docker engine'),
   LUET_FAILED: op('luet util unpack failed'),
   LUET_IMAGE_PULL_FAILED: op('the engine could not pull the luet image'),
+  TRUSTED_ROOT_MISSING: op('the Sigstore trusted root shipped with kairos-img cannot be read (a broken install)'),
+  // ── verdicts ─────────────────────────────────────────────────────────────────────────────────
+  SIGNATURE_NOT_VERIFIED: { kind: 'verification' as const, meaning: 'no signature satisfies the policy (missing, replayed, corrupted, wrong key or identity); nothing was written' },
   // ── the run itself ───────────────────────────────────────────────────────────────────────────
   INTERRUPTED: { kind: 'interrupted' as const, meaning: 'Ctrl-C or SIGTERM; nothing was left half-written' },
 } as const satisfies Record<string, CodeInfo>;

@@ -85,6 +85,11 @@ const FS_CODES: Record<string, { code: ErrorCode; problem: string; hint: (where:
   ENAMETOOLONG: { code: 'NAME_TOO_LONG', problem: 'a file name is too long for the filesystem', hint: () => 'unpack into a shorter path, or onto a filesystem that allows longer names' },
 };
 
+/** The catalogue code for a filesystem errno (DISK_FULL for ENOSPC, …). */
+export function fsErrorCode(errno: string | undefined): ErrorCode {
+  return (errno === undefined ? undefined : FS_CODES[errno]?.code) ?? 'FILESYSTEM_ERROR';
+}
+
 /**
  * A filesystem error as a user can act on it: what failed, where, and what to do. Errors with no
  * specific advice keep the system's code in a FILESYSTEM_ERROR.

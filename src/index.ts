@@ -26,6 +26,10 @@ export { unpack } from './operations/unpack.js';
 export type { UnpackOptions, UnpackSummary } from './operations/unpack.js';
 export { listTags } from './operations/tags.js';
 export type { TagListing, TagRow, ListTagsOptions } from './operations/tags.js';
+export { listReleases } from './operations/releases.js';
+export type { ReleasesOptions, ReleasesReport, ReleaseCandidate, CurrentSystem, SystemSource } from './operations/releases.js';
+export { diffImages } from './operations/diff.js';
+export type { DiffOptions, DiffReport, ImageFacts } from './operations/diff.js';
 export { createClient, tagSource } from './operations/client.js';
 
 export { createRegistryClient, dockerConfigCredentials, staticCredentials, anonymous } from './registry/index.js';
@@ -52,3 +56,12 @@ export { loadTalosMatrix, parseTalosMatrix, checkTalos } from './catalog/index.j
 
 export * as policy from './policy/index.js';
 export * as version from './version/index.js';
+
+export { verifyImageSignature, checkImageSignatures } from './operations/signature.js';
+export type { SignatureRequirement, SignatureReport, SignatureVerifyOptions } from './operations/signature.js';
+export { signatureGate, signedBlobsCheck } from './operations/signature-gate.js';
+export type { SignedBlob } from './operations/signature-gate.js';
+export { signatureSource, tagSchemaReferrers } from './operations/signature-source.js';
+export { sbom } from './operations/sbom.js';
+export type { SbomOptions, SbomReport, SbomEntry } from './operations/sbom.js';
+export * as signature from './signature/index.js';

@@ -6,6 +6,7 @@
  * put a root filesystem on disk. Everything else is skipped and counted.
  */
 import { normalizeEntryName, nameProblem } from '../unpack/entry-path.js';
+import type { EntryKind } from '../unpack/entry-semantics.js';
 
 export type EntryType = 'file' | 'directory' | 'symlink' | 'link' | 'character-device' | 'block-device' | 'fifo' | 'other';
 
@@ -15,27 +16,24 @@ export type EntryDecision =
 
 export type SkipReason = 'directory' | 'not-a-regular-file' | 'unsafe-name' | 'outside-build' | 'metadata';
 
-/** tar-stream header types → ours (pax/gnu metadata entries never reach a consumer). */
-export function entryTypeOf(type: string | null | undefined): EntryType {
-  switch (type) {
+/** What the tar walk says an entry creates → this module's vocabulary (shared with the luet tree's lstat). */
+export function entryTypeOf(kind: EntryKind | undefined): EntryType {
+  switch (kind) {
     case 'file':
-    case 'contiguous-file':
-    case null:
-    case undefined:
       return 'file';
-    case 'directory':
+    case 'dir':
       return 'directory';
     case 'symlink':
       return 'symlink';
-    case 'link':
+    case 'hardlink':
       return 'link';
-    case 'character-device':
+    case 'char-device':
       return 'character-device';
     case 'block-device':
       return 'block-device';
     case 'fifo':
       return 'fifo';
-    default:
+    case undefined:
       return 'other';
   }
 }
@@ -61,7 +59,7 @@ export function describeSkip(reason: SkipReason): string {
   switch (reason) {
     case 'directory': return 'directory';
     case 'not-a-regular-file': return 'not a regular file (artifacts hold only regular files)';
-    case 'unsafe-name': return 'unsafe name (".." or NUL)';
+    case 'unsafe-name': return 'unsafe name (".." or NUL, or not UTF-8)';
     case 'outside-build': return 'not directly in build/ or at the root';
     case 'metadata': return 'whiteout entry';
   }

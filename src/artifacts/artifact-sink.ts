@@ -56,6 +56,8 @@ export interface ArtifactSinkOptions {
   /** Names the artifact in errors. */
   label: string;
   warn?: ((line: string) => void) | undefined;
+  /** A last check over the staged files (under their temporary names) before any gets its final name; throwing discards them all. */
+  beforeCommit?: ((staged: ReadonlyArray<{ name: string; path: string; role: FileRole; size: number }>) => Promise<void>) | undefined;
 }
 
 export interface ArtifactSink {
@@ -287,6 +289,7 @@ export async function createArtifactSink(opts: ArtifactSinkOptions): Promise<Art
               details: { mismatches },
             });
         }
+        await opts.beforeCommit?.(files.map((f) => ({ name: f.file.source, path: f.temp, role: f.file.role, size: f.file.size })));
         for (const f of files) {
           await fsp.rename(f.temp, f.final);
           temps.delete(f.temp);

@@ -9,7 +9,7 @@ import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import { luetUnpack, type LuetEngine } from '../engine/luet.js';
 import { classifyEntry, describeSkip, type EntryType, type SkipReason } from './artifact-entries.js';
-import { createArtifactSink, type ArtifactFile } from './artifact-sink.js';
+import { createArtifactSink, type ArtifactFile, type ArtifactSinkOptions } from './artifact-sink.js';
 
 export interface ExtractViaLuetOptions {
   /** What luet pulls (pin it by digest: it should fetch what was resolved). */
@@ -22,6 +22,7 @@ export interface ExtractViaLuetOptions {
   signal?: AbortSignal | undefined;
   engine?: LuetEngine | undefined;
   warn?: ((line: string) => void) | undefined;
+  beforeCommit?: ArtifactSinkOptions['beforeCommit'];
   log?: ((line: string) => void) | undefined;
 }
 
@@ -62,7 +63,7 @@ async function candidates(root: string): Promise<Array<{ name: string; abs: stri
 
 export async function extractViaLuet(opts: ExtractViaLuetOptions): Promise<ExtractViaLuetResult> {
   const outDir = path.resolve(opts.outDir);
-  const sink = await createArtifactSink({ outDir, decompress: opts.decompress, signal: opts.signal, label: opts.label, warn: opts.warn });
+  const sink = await createArtifactSink({ outDir, decompress: opts.decompress, signal: opts.signal, label: opts.label, warn: opts.warn, beforeCommit: opts.beforeCommit });
   const work = path.join(outDir, `.kairos-img-luet-${randomBytes(6).toString('hex')}`);
   await fsp.mkdir(work, { mode: 0o700 });
   try {

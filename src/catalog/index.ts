@@ -8,7 +8,9 @@ export type { ImageRequest, ResolvedKairosImage, TagSearch } from './kairos/reso
 export { kairosOsCatalog, resolveKairos } from './kairos/catalog.js';
 export { newestRelease, discoverTags } from './kairos/discover.js';
 export type { DiscoveredTag, DiscoverOptions, TagLists } from './kairos/discover.js';
-export { buildMatrix, describePins, describePublished } from './kairos/matrix.js';
+export { buildMatrix, describePins, describePublished, newestKnownRelease } from './kairos/matrix.js';
+export { changelogUrls } from './kairos/changelogs.js';
+export { kairosLineDefaults } from './kairos/catalog.js';
 export type { Matrix, MatrixRow } from './kairos/matrix.js';
 export type { Catalog, Flavor, Era, Pin, Variant, VariantInfo } from './kairos/types.js';
 export { loadTalosMatrix, parseTalosMatrix } from './talos/load.js';

@@ -32,6 +32,13 @@ export interface ResolvedImage {
   model: string;
   k3s?: string | undefined;
   pin?: UpstreamPin | undefined;
+  /** The upstream release the tag names (v2.4.2+ naming). */
+  flavorRelease?: string | undefined;
+  /** The Kubernetes distribution of a standard image (`k3s`, `k0s`) and its version (canonical `+` form). */
+  kubernetes?: string | undefined;
+  k8s?: string | undefined;
+  /** A trusted-boot (UKI) image. */
+  uki?: boolean | undefined;
 }
 
 export interface Resolution extends ResolvedImage {
@@ -50,6 +57,8 @@ export interface CatalogImage {
   variant: string;
   arch?: string | undefined;
   model?: string | undefined;
+  /** Only this flavor release (v2.4.2+ naming). */
+  flavorRelease?: string | undefined;
   /** Replaces the catalog's registry (mirrors, the local registry). */
   registry?: string | undefined;
   /** The host's architecture, the default when the image ships it. */
@@ -59,6 +68,14 @@ export interface CatalogImage {
 export interface CatalogRequest extends CatalogImage {
   version?: string | undefined;
   k3s?: string | undefined;
+  /** A k0s version (standard images that carry k0s). */
+  k0s?: string | undefined;
+  /** The Kubernetes distribution of a standard image, when no version names it (`k0s`). */
+  kubernetes?: string | undefined;
+  /** The flavor release in v2.4.2+ tags; default: the flavor's pin, else the newest the registry shows. */
+  flavorRelease?: string | undefined;
+  /** A trusted-boot (UKI) image. */
+  uki?: boolean | undefined;
   kind?: ImageKind | undefined;
   /** Needed only when the request does not name a release the catalog can spell offline. */
   tags?: TagSource | undefined;
@@ -95,6 +112,11 @@ export interface OsCatalog {
   resolve(req: CatalogRequest): Promise<Resolution>;
   /** The repositories `tags` lists for an image; unknown names are usage errors. */
   tagRepositories(image: CatalogImage): Promise<TagRepository[]>;
+  /**
+   * Arch and model of the image, for tags that do not spell them (the flavor-wide judgement of
+   * tags and `verify`); undefined when the OS does not judge tags.
+   */
+  lineDefaults?(image: CatalogImage): Promise<{ arch: string; model: string }>;
 }
 
 /** Every OS catalog; the one without a positional word is the default (Kairos). */

@@ -17,6 +17,11 @@ export interface TargetResolution {
 
 export interface ResolveTargetOptions extends ImageOptions {
   kind?: ImageKind;
+  /** v2.4.2+ naming: the flavor release, the Kubernetes distribution (k0s), a UKI image. */
+  flavorRelease?: string | undefined;
+  k0s?: string | undefined;
+  kubernetes?: string | undefined;
+  uki?: boolean | undefined;
   usage: string;
   defaultVariant?: string;
   tags?: TagSource | undefined;
@@ -37,6 +42,10 @@ export async function resolveImage(ctx: CliContext, args: readonly string[], opt
     variant: target.variant,
     version: opts.version,
     k3s: opts.k3s,
+    k0s: opts.k0s,
+    kubernetes: opts.kubernetes,
+    flavorRelease: opts.flavorRelease,
+    uki: opts.uki,
     arch: opts.arch,
     model: opts.model,
     kind: opts.kind ?? 'image',

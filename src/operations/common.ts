@@ -117,7 +117,7 @@ export async function resolveTarget(opts: {
   const given = referenceOf(opts.image);
   const transport = given === undefined ? sourceOf(opts.image) : undefined;
   if (transport !== undefined) {
-    throw usageError('SOURCE_NOT_SUPPORTED', `${formatTransport(transport)}: this path reads images from a registry only (--to docker, --via docker|luet)`,
+    throw usageError('SOURCE_NOT_SUPPORTED', `${formatTransport(transport)}: this command (or option: --to docker, --via docker|luet) reads images from a registry only`,
       'pull the image from its source into the cache or a layout first (kairos-img pull SOURCE --to oci:DIR), or use the native path');
   }
   if (given !== undefined) {
@@ -209,4 +209,16 @@ export async function withImage<T>(opts: Parameters<typeof openImage>[0], use: (
   } finally {
     await img.source.close();
   }
+}
+
+/**
+ * A signature requirement holds for registry images: cosign signs the registry's manifest digest,
+ * and the signatures live in the registry. Asked of an archive or a layout it is a usage error.
+ */
+export function signatureRequirementFor<R>(img: Pick<OpenedImage, 'source'>, requirement: R | undefined): R | undefined {
+  if (requirement !== undefined && img.source.kind !== 'registry') {
+    throw usageError('SOURCE_NOT_SUPPORTED', `${img.source.label}: signatures are checked on registry images (cosign signs the registry's manifest digest)`,
+      'verify the image in the registry it came from, or leave the signature options out');
+  }
+  return requirement;
 }

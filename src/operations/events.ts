@@ -45,7 +45,19 @@ export interface LogEvent {
   message: string;
 }
 
-export type CommonEvent = ResolvedEvent | ManifestEvent | RegistryLogEvent | WarningEvent | LogEvent;
+/** The image's signatures were checked against the policy (`signature verify`, `verify`, and the gate of every command that writes). */
+export interface SignatureCheckedEvent {
+  type: 'signature-checked';
+  verified: boolean;
+  /** Signatures found (both schemes, all subjects). */
+  found: number;
+  /** The policy in words. */
+  policy: string;
+  /** The identity of the first signature that satisfied the policy (keyless). */
+  identity?: string | undefined;
+}
+
+export type CommonEvent = ResolvedEvent | ManifestEvent | RegistryLogEvent | WarningEvent | LogEvent | SignatureCheckedEvent;
 
 export interface LayerRef {
   digest: string;
@@ -91,6 +103,29 @@ export type VerifyEvent =
   | { type: 'release-files-layer'; layer: number; layers: number }
   | { type: 'release-files'; layersRead: number; layersTotal: number; bytesRead: number; bytesTotal: number }
   | { type: 'checked'; ok: boolean; failed: number };
+
+export type ReleasesEvent =
+  | CommonEvent
+  | { type: 'release-files-layer'; layer: number; layers: number }
+  | { type: 'release-files'; layersRead: number; layersTotal: number; bytesRead: number; bytesTotal: number }
+  | { type: 'system'; source: string; flavor: string; version?: string | undefined }
+  | { type: 'tags'; repository: string; count: number }
+  | { type: 'candidates'; count: number }
+  | Exclude<DiffEvent, CommonEvent & { image?: 'a' | 'b' | undefined }>;
+
+export type SignatureEvent = CommonEvent;
+
+export type SbomEvent =
+  | CommonEvent
+  | { type: 'attachments'; found: number }
+  | { type: 'attachment-saved'; digest: string; path: string; size: number };
+
+/** `diff` reads two images: which one an event is about. */
+export type DiffEvent =
+  | (CommonEvent & { image?: 'a' | 'b' | undefined })
+  | { type: 'diff-layer'; image: 'a' | 'b'; layer: number; layers: number }
+  | { type: 'diff-read'; image: 'a' | 'b'; reference: string; layersRead: number; layersTotal: number; bytesRead: number; bytesTotal: number }
+  | { type: 'diffed'; changes: number };
 
 export type ExtractImgEvent =
   | CommonEvent

@@ -18,12 +18,14 @@ import { defaultCacheDir, openStore, type Store } from '../store/index.js';
 import type { ImageSource } from '../store/sources/index.js';
 import type { LuetEngine } from '../engine/luet.js';
 import { artifactTags } from '../artifacts/artifact-tags.js';
-import { createArtifactSink, type ArtifactFile } from '../artifacts/artifact-sink.js';
+import { createArtifactSink, type ArtifactFile, type ArtifactSinkOptions } from '../artifacts/artifact-sink.js';
 import { extractArtifactLayer, type LayerExtractStats } from '../artifacts/extract-layer.js';
 import { extractViaLuet } from '../artifacts/extract-tree.js';
-import { lazyClient, withImage, type ImageSpec, type OpenedImage, type OperationOptions } from './common.js';
+import { lazyClient, signatureRequirementFor, withImage, type ImageSpec, type OpenedImage, type OperationOptions } from './common.js';
 import { emitter, type ExtractImgEvent } from './events.js';
 import type { Resolution } from './resolve.js';
+import type { SignatureReport, SignatureRequirement } from './signature.js';
+import { signatureGate, signedBlobsCheck, type SignedBlob } from './signature-gate.js';
 
 export interface ExtractImgOptions extends OperationOptions<ExtractImgEvent> {
   /** The artifact: its full reference, or the flavor (and variant) whose release artifact to take. */
@@ -35,6 +37,8 @@ export interface ExtractImgOptions extends OperationOptions<ExtractImgEvent> {
   luetEngine?: LuetEngine | undefined;
   /** The content cache to read the blob from when a pull already stored it. */
   cacheDir?: string | undefined;
+  /** Verify the image's signature before anything is downloaded or written (exit 3 when none satisfies it). */
+  signature?: SignatureRequirement | undefined;
 }
 
 /** Disk-image artifacts are arm images: arm64 unless told otherwise: their index is linux/arm64 only (kairos-io/kairos#3445). */
@@ -53,6 +57,10 @@ export interface ExtractImgSummary {
   /** How to write the disk image to a card (the device is left to the user). */
   next?: string | undefined;
   resolution?: Resolution | undefined;
+  /** The signature check, when one was required. */
+  signature?: SignatureReport | undefined;
+  /** The `cosign sign-blob` bundles of the checksum files, verified with the same policy. */
+  signedFiles?: SignedBlob[] | undefined;
 }
 
 const DD = 'of=/dev/sdX bs=4M conv=fsync status=progress';
@@ -100,6 +108,10 @@ async function extractFrom(opts: ExtractImgOptions, target: OpenedImage, registr
     platform: manifest.descriptor.platform === undefined ? undefined : formatPlatform(manifest.descriptor.platform),
   });
 
+  const requirement = signatureRequirementFor(target, opts.signature);
+  const signature = await signatureGate({ requirement, client: registryClient(), reference: ref, manifest, signal, emit });
+  const signedFiles = signedBlobsCheck(requirement);
+
   const started = Date.now();
   const warn = (message: string): void => emit({ type: 'warning', message });
   let engine: 'native' | LuetEngine = 'native';
@@ -114,13 +126,13 @@ async function extractFrom(opts: ExtractImgOptions, target: OpenedImage, registr
     const r = await extractViaLuet({
       image: pinned, label: formatReference(ref), outDir: opts.outDir, decompress: opts.decompress,
       platform: manifest.descriptor.platform === undefined ? undefined : `linux/${manifest.descriptor.platform.architecture}`,
-      env: opts.env, signal, engine: opts.luetEngine, warn, log: (message) => emit({ type: 'log', message }),
+      env: opts.env, signal, engine: opts.luetEngine, warn, log: (message) => emit({ type: 'log', message }), beforeCommit: signedFiles?.check,
     });
     ({ engine, command, files, skipped } = r);
   } else {
     const attempt = (): Promise<ExtractArtifactResult> => extractArtifact({
-      source: target.source, reference: ref, manifest, outDir: opts.outDir, decompress: opts.decompress, cacheDir: fromRegistry ? opts.cacheDir : undefined, signal,
-      onProgress: (bytes, total) => emit({ type: 'extract-progress', bytes, total }), warn,
+        source: target.source, reference: ref, manifest, outDir: opts.outDir, decompress: opts.decompress, cacheDir: fromRegistry ? opts.cacheDir : undefined, signal,
+        onProgress: (bytes, total) => emit({ type: 'extract-progress', bytes, total }), warn, beforeCommit: signedFiles?.check,
     });
     let r: ExtractArtifactResult;
     try {
@@ -150,6 +162,8 @@ async function extractFrom(opts: ExtractImgOptions, target: OpenedImage, registr
     skipped,
     next: image === undefined ? undefined : writeCommand(image),
     resolution: target.resolution,
+    ...(signature === undefined ? {} : { signature }),
+    ...(signedFiles === undefined ? {} : { signedFiles: signedFiles.results }),
   };
 }
 
@@ -166,6 +180,7 @@ export interface ExtractArtifactOptions {
   /** Compressed bytes read so far and the total, across layers. */
   onProgress?: ((bytes: number, total: number) => void) | undefined;
   warn?: ((line: string) => void) | undefined;
+  beforeCommit?: ArtifactSinkOptions['beforeCommit'];
 }
 
 export interface ExtractArtifactResult {
@@ -193,7 +208,7 @@ export async function extractArtifact(opts: ExtractArtifactOptions): Promise<Ext
     throw new KairosImgError('NOT_A_DISK_IMAGE_ARTIFACT', `${label} has no layers`, { hint: 'name the `.img`/`-img` artifact of a release' });
   }
   const store = opts.cacheDir === undefined ? undefined : await openStore({ root: opts.cacheDir });
-  const sink = await createArtifactSink({ outDir: opts.outDir, decompress: opts.decompress, signal: opts.signal, label, warn: opts.warn });
+  const sink = await createArtifactSink({ outDir: opts.outDir, decompress: opts.decompress, signal: opts.signal, label, warn: opts.warn, beforeCommit: opts.beforeCommit });
   const total = layers.reduce((a, l) => a + l.size, 0);
   let before = 0;
   const done: ExtractArtifactResult['layers'] = [];

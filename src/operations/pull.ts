@@ -7,9 +7,12 @@ import path from 'node:path';
 import { usageError } from '../errors.js';
 import { formatPlatform } from '../oci/index.js';
 import { exportLayout, openStore, pullImage, type ExportLayoutResult, type Store } from '../store/index.js';
-import { lazyClient, withImage, type ImageSpec, type OpenedImage, type OperationOptions } from './common.js';
+import type { RegistryClient } from '../registry/index.js';
+import { lazyClient, signatureRequirementFor, withImage, type ImageSpec, type OpenedImage, type OperationOptions } from './common.js';
 import { emitter, type PullEvent } from './events.js';
 import { resolutionFacts, type ResolutionFacts } from './resolve.js';
+import type { SignatureReport, SignatureRequirement } from './signature.js';
+import { signatureGate } from './signature-gate.js';
 
 /** `docker`: the Docker engine (see engine-pull.ts); `pull()` itself fills the cache and layouts. */
 export type PullDestination = { kind: 'cache' } | { kind: 'oci'; dir: string; tag?: string | undefined } | { kind: 'docker' };
@@ -21,6 +24,8 @@ export interface PullOptions extends OperationOptions<PullEvent> {
   to?: PullDestination | undefined;
   /** Layers fetched at once (default 3). */
   concurrency?: number | undefined;
+  /** Verify the image's signature before anything is downloaded or written (exit 3 when none satisfies it). */
+  signature?: SignatureRequirement | undefined;
 }
 
 export interface PullSummary {
@@ -36,6 +41,8 @@ export interface PullSummary {
   cache: string;
   resolution?: ResolutionFacts | undefined;
   layout?: (ExportLayoutResult & { tag: string }) | undefined;
+  /** The signature check, when one was required. */
+  signature?: SignatureReport | undefined;
 }
 
 /** `oci:DIR`, `oci:DIR:TAG` or `docker`; anything else is a usage error naming the accepted forms. */
@@ -61,10 +68,10 @@ export async function pull(opts: PullOptions): Promise<PullSummary> {
   }
   const client = lazyClient(opts, emit);
   const store = await openStore({ root: opts.cacheDir });
-  return withImage({ ...opts, tags: client.tags(), client: client.get, spoolDir: store.root, emit }, (img) => pullFrom(opts, img, store, emit));
+  return withImage({ ...opts, tags: client.tags(), client: client.get, spoolDir: store.root, emit }, (img) => pullFrom(opts, img, store, client.get, emit));
 }
 
-async function pullFrom(opts: PullOptions, img: OpenedImage, store: Store, emit: (e: PullEvent) => void): Promise<PullSummary> {
+async function pullFrom(opts: PullOptions, img: OpenedImage, store: Store, client: () => RegistryClient, emit: (e: PullEvent) => void): Promise<PullSummary> {
   const { signal } = opts;
   const ref = img.reference;
   const fromRegistry = img.source.kind === 'registry';
@@ -76,6 +83,8 @@ async function pullFrom(opts: PullOptions, img: OpenedImage, store: Store, emit:
     type: 'manifest', digest: m.descriptor.digest, indexDigest: m.index?.descriptor.digest, platform: formatPlatform(platform),
     layers: layers.length, size, fromCache: false,
   });
+
+  const signature = await signatureGate({ requirement: signatureRequirementFor(img, opts.signature), client: client(), reference: ref, manifest: m, signal, emit });
 
   emit({ type: 'layers', layers: layers.map((l) => ({ digest: l.digest, size: l.size })) });
   const source = img.source;
@@ -111,5 +120,6 @@ async function pullFrom(opts: PullOptions, img: OpenedImage, store: Store, emit:
     cache: opts.cacheDir,
     resolution: img.resolution === undefined ? undefined : resolutionFacts(img.resolution),
     layout,
+    ...(signature === undefined ? {} : { signature }),
   };
 }

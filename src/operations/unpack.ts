@@ -8,10 +8,12 @@ import { formatPlatform, parseManifestDocument, type Descriptor, type ImageManif
 import { formatReference, type Reference } from '../reference/reference.js';
 import { openStore, type Store } from '../store/index.js';
 import { checkTarget, unpackImage, type UnpackReport } from '../unpack/index.js';
-import { lazyClient, withImage, type ImageSpec, type OpenedImage, type OperationOptions } from './common.js';
+import { lazyClient, signatureRequirementFor, withImage, type ImageSpec, type OpenedImage, type OperationOptions } from './common.js';
 import { emitter, type UnpackEvent } from './events.js';
 import { layerInputs } from './layer-source.js';
 import { resolutionFacts, type ResolutionFacts } from './resolve.js';
+import type { SignatureReport, SignatureRequirement } from './signature.js';
+import { signatureGate } from './signature-gate.js';
 
 export interface UnpackOptions extends OperationOptions<UnpackEvent> {
   image: ImageSpec;
@@ -22,6 +24,8 @@ export interface UnpackOptions extends OperationOptions<UnpackEvent> {
   force?: boolean | undefined;
   /** Ask the registry for the tag even when the cache has it. */
   refresh?: boolean | undefined;
+  /** Verify the image's signature before anything is downloaded or written (exit 3 when none satisfies it). */
+  signature?: SignatureRequirement | undefined;
 }
 
 export interface UnpackSummary extends UnpackReport {
@@ -36,6 +40,8 @@ export interface UnpackSummary extends UnpackReport {
   /** True when no registry request was made. */
   fromCache: boolean;
   resolution?: ResolutionFacts | undefined;
+  /** The signature check, when one was required. */
+  signature?: SignatureReport | undefined;
 }
 
 interface FoundManifest {
@@ -63,20 +69,24 @@ export async function unpack(opts: UnpackOptions): Promise<UnpackSummary> {
   const store = await openStore({ root: opts.cacheDir });
   // The registry is asked only when the catalog cannot name the image alone (no version, no k3s).
   const client = lazyClient(opts, emit);
-  return withImage({ ...opts, tags: client.tags(), client: client.get, spoolDir: store.root, emit }, (img) => unpackFrom(opts, img, store, client.made, emit));
+  return withImage({ ...opts, tags: client.tags(), client: client.get, spoolDir: store.root, emit }, (img) => unpackFrom(opts, img, store, client, emit));
 }
 
-async function unpackFrom(opts: UnpackOptions, img: OpenedImage, store: Store, clientMade: () => boolean, emit: (e: UnpackEvent) => void): Promise<UnpackSummary> {
+async function unpackFrom(opts: UnpackOptions, img: OpenedImage, store: Store, client: ReturnType<typeof lazyClient>, emit: (e: UnpackEvent) => void): Promise<UnpackSummary> {
   const { signal } = opts;
   const ref = img.reference;
   // Only registry images are kept in the cache: a local source is already on this disk.
   const fromRegistry = img.source.kind === 'registry';
+  const requirement = signatureRequirementFor(img, opts.signature);
 
-  let found = opts.refresh === true || !fromRegistry ? undefined : await cachedManifest(store, ref, img.platform);
+  // A signature is checked against what the registry serves now, so a required one skips the cached manifest.
+  let found = opts.refresh === true || !fromRegistry || requirement !== undefined ? undefined : await cachedManifest(store, ref, img.platform);
   const manifestFromCache = found !== undefined;
+  let signature: SignatureReport | undefined;
   if (found === undefined) {
     const m = await img.source.manifest({ platform: img.platform, signal });
     found = { descriptor: m.descriptor, manifest: m.manifest, raw: m.raw };
+    signature = await signatureGate({ requirement, client: client.get(), reference: ref, manifest: m, signal, emit });
   }
   const layers = found.manifest.layers;
   const total = layers.reduce((a, l) => a + l.size, 0);
@@ -117,7 +127,7 @@ async function unpackFrom(opts: UnpackOptions, img: OpenedImage, store: Store, c
   emit({ type: 'unpacked', layers: layers.length, entries: report.entries, bytes: report.bytes, seconds: (Date.now() - started) / 1000 });
 
   if (fromRegistry) {
-    if (!(await store.has(found.manifest.config.digest)) && clientMade()) {
+    if (!(await store.has(found.manifest.config.digest)) && client.made()) {
       await store.writeBlob(found.manifest.config, img.source.blob(found.manifest.config, { signal }), { signal, preverified: true });
     }
     await store.putManifest(formatReference(ref), found.descriptor, found.raw, { signal });
@@ -130,7 +140,8 @@ async function unpackFrom(opts: UnpackOptions, img: OpenedImage, store: Store, c
     digest: found.descriptor.digest,
     via: 'native',
     platform: formatPlatform(platform),
-    fromCache: fromRegistry && !clientMade(),
+    fromCache: fromRegistry && !client.made(),
     resolution: img.resolution === undefined ? undefined : resolutionFacts(img.resolution),
+    ...(signature === undefined ? {} : { signature }),
   };
 }

@@ -12,18 +12,25 @@ import {
   checkTagGrammar,
   checkUpstreamPin,
   type Check,
+  type SignatureOutcome,
 } from '../policy/image-checks.js';
+import { usageError } from '../errors.js';
 import { flavorByName, identifyFlavor, type FlavorIdentity } from '../policy/image-flavor.js';
-import { RELEASE_FILES, releaseFilesDecided, type ReleaseFiles } from '../policy/release-files.js';
+import { RELEASE_FILES, releaseFilesDecided } from '../policy/release-files.js';
 import { parseTag, type ReleaseTag } from '../policy/tag.js';
-import { formatReference, type Reference } from '../reference/reference.js';
+import { variantOf } from '../policy/rules.js';
+import { formatReference, repositoryName, type Reference } from '../reference/reference.js';
+import { flavorListing } from './tags.js';
+import { layerBlobs, releaseFilesOf } from './image-files.js';
 import { SMALL_BLOB_CAP, type RegistryClient } from '../registry/index.js';
-import { formatPlatform, type Descriptor, hostArch as defaultHostArch } from '../oci/index.js';
-import { readSmallBlob, type ImageSource } from '../store/sources/index.js';
+import { formatPlatform, hostArch as defaultHostArch } from '../oci/index.js';
+import { readSmallBlob } from '../store/sources/index.js';
 import { defaultCacheDir } from '../store/index.js';
 import { readImageFiles, type ReadFilesResult } from '../unpack/read-files.js';
 import { isCatalogName, lazyClient, withImage, referenceOf, sourceOf, type ImageSpec, type OpenedImage, type OperationOptions } from './common.js';
 import { emitter, type VerifyEvent } from './events.js';
+import { isKairosImage, kairosSigning } from '../signature/kairos-policy.js';
+import { checkedEvent, checkImageSignatures, type SignatureReport, type SignatureRequirement } from './signature.js';
 
 export interface VerifyOptions extends OperationOptions<VerifyEvent> {
   image: ImageSpec;
@@ -32,6 +39,12 @@ export interface VerifyOptions extends OperationOptions<VerifyEvent> {
   /** Check the tag grammar only, without any network access. */
   offline?: boolean | undefined;
   catalog?: Catalog | undefined;
+  /** Check the image's signatures with this policy (a failing or missing signature fails the check). */
+  signature?: SignatureRequirement | undefined;
+  /** Fail when no signature satisfies the (given or Kairos) policy, even when none is found. */
+  requireSignature?: boolean | undefined;
+  /** The trusted root for the Kairos release policy (default: the shipped public-good root). */
+  trustedRoot?: SignatureRequirement['trustedRoot'];
 }
 
 export interface ReadStats {
@@ -53,6 +66,8 @@ export interface VerifyReport {
   ok: boolean;
   checks: Check[];
   read?: ReadStats | undefined;
+  /** The signature check, when a policy applied. */
+  signature?: SignatureReport | undefined;
 }
 
 /** What the checks look at, gathered along the way. */
@@ -97,15 +112,6 @@ function archFor(opts: VerifyOptions, catalog: Catalog, hostArch: string): strin
   return arches.length === 0 || arches.includes(hostArch) ? undefined : arches[0];
 }
 
-function releaseFiles(view: Pick<ReadFilesResult, 'lookup'>): ReleaseFiles {
-  const out: Record<string, ReleaseFiles[string]> = {};
-  for (const path of RELEASE_FILES) {
-    const l = view.lookup(path);
-    out[path] = l.state === 'present' ? { state: 'present', text: l.content.toString('utf8'), path: l.path } : l;
-  }
-  return out;
-}
-
 function imageChecks(ctx: Gathered, tag: ReleaseTag | undefined, requestedArch: string | undefined): Check[] {
   const id = ctx.identity ?? { candidates: [], names: [], reason: 'not determined' };
   if (tag === undefined) {
@@ -120,22 +126,13 @@ function imageChecks(ctx: Gathered, tag: ReleaseTag | undefined, requestedArch: 
     const why = 'a disk-image artifact, not an OS image: its files are not release files';
     return (['kairos-release', 'upstream-pin', 'arch'] as const).map((c) => ({ id: c, ok: 'skipped' as const, message: why }));
   }
-  const files = ctx.files === undefined ? {} : releaseFiles(ctx.files);
+  const files = ctx.files === undefined ? {} : releaseFilesOf(ctx.files);
   const facts = { tag, files, flavor: id };
   return [
     checkKairosRelease(facts),
     checkUpstreamPin(facts),
     checkArch({ configArch: ctx.configArch, tag, flavor: id, requested: requestedArch }),
   ];
-}
-
-function layerBlobs(source: ImageSource, layers: readonly Descriptor[]) {
-  return layers.map((d) => ({
-    digest: d.digest,
-    mediaType: d.mediaType,
-    size: d.size,
-    open: (signal?: AbortSignal) => source.blob(d, { signal }),
-  }));
 }
 
 /** Checks an image against its tag, the versioning policy and its flavor's pin; the report says which failed. */
@@ -183,7 +180,7 @@ async function verifyImage(opts: VerifyOptions, catalog: Catalog, img: OpenedIma
     const files = await readImageFiles({
       layers: layerBlobs(img.source, m.manifest.layers),
       paths: RELEASE_FILES,
-      decided: (view) => releaseFilesDecided(releaseFiles(view), tag.version),
+      decided: (view) => releaseFilesDecided(releaseFilesOf(view), tag.version),
       signal,
       onLayer: (i) => emit({ type: 'release-files-layer', layer: i, layers: m.manifest.layers.length }),
     });
@@ -198,11 +195,18 @@ async function verifyImage(opts: VerifyOptions, catalog: Catalog, img: OpenedIma
   }
   const digest = m.index?.descriptor.digest ?? m.descriptor.digest;
   const noTags = (id: string): Check => ({ id, ok: 'skipped', message: `${img.name} is not a registry image: there is no tag list to judge it by`, ...(id === 'signatures' ? { info: true } : {}) });
+  // The latest release branch is the flavor's, across every repository it has been published in.
+  const support = tags === undefined || tag === undefined || gathered.identity === undefined || gathered.identity.candidates.length === 0 ? tags : await flavorListing({
+    client: client(), repository: repositoryName(ref), tags, flavors: gathered.identity.candidates.map((c) => c.name), variant: variantOf(tag),
+    arch: tag.arch ?? (gathered.configArch === undefined ? undefined : normalizeArch(gathered.configArch)), model: tag.model, registry: ref.registry, signal,
+  });
+  const signature = registry === undefined ? undefined : await signatureCheck(opts, catalog, client(), ref, m);
+  if (signature !== undefined) emit(checkedEvent(signature.report));
   const checks: Check[] = [
     checkTagGrammar(ref.tag),
-    tags === undefined ? noTags('support') : checkSupport(ref.tag, tags),
+    support === undefined ? noTags('support') : checkSupport(ref.tag, support),
     ...imageChecks(gathered, tag, opts.arch === undefined ? undefined : normalizeArch(opts.arch)),
-    tags === undefined ? noTags('signatures') : checkSignatures(digest, tags),
+    tags === undefined ? noTags('signatures') : checkSignatures(digest, tags, signature?.outcome),
   ];
   const f = gathered.files;
   const report: VerifyReport = {
@@ -214,9 +218,36 @@ async function verifyImage(opts: VerifyOptions, catalog: Catalog, img: OpenedIma
     ok: allPassed(checks),
     checks,
     read: f === undefined ? undefined : { bytesRead: f.bytesRead, bytesTotal: f.bytesTotal, layersRead: f.layersRead, layersTotal: f.layersTotal },
+    ...(signature === undefined ? {} : { signature: signature.report }),
   };
   emit({ type: 'checked', ok: report.ok, failed: checks.filter((c) => c.ok === false).length });
   return report;
+}
+
+/** The given policy, else the Kairos release policy for Kairos images (also behind --registry); none for other images. */
+async function signatureCheck(opts: VerifyOptions, catalog: Catalog, client: RegistryClient, ref: Reference, m: Parameters<typeof checkImageSignatures>[0]['manifest']): Promise<{ report: SignatureReport; outcome: SignatureOutcome } | undefined> {
+  let requirement = opts.signature;
+  if (requirement === undefined) {
+    const kairos = kairosSigning(catalog);
+    if (kairos !== undefined && isKairosImage(ref, kairos, opts.registry)) requirement = { policy: kairos.policy, trustedRoot: opts.trustedRoot };
+  }
+  if (requirement === undefined) {
+    if (opts.requireSignature === true) {
+      throw usageError('MISSING_OPTION', `--require-signature: ${formatReference(ref)} is not a Kairos image, so no release policy applies`, 'name who must have signed: --key FILE, or --certificate-identity… --certificate-oidc-issuer…');
+    }
+    return undefined;
+  }
+  const report = await checkImageSignatures({ client, reference: ref, manifest: m, requirement, signal: opts.signal });
+  const required = opts.signature !== undefined || opts.requireSignature === true;
+  // The release policy judges keyless signatures; one made with a key is as good as none without that key.
+  const judged = required ? report.signatures : report.signatures.filter((s) => s.keyless);
+  return {
+    report,
+    outcome: {
+      required, policy: report.policy, verified: report.verified, found: judged.length,
+      reasons: judged.map((s) => s.reason), identity: report.signatures.find((s) => s.verified)?.identity,
+    },
+  };
 }
 
 /** The offline verdict: the tag grammar of the named reference, nothing else. */

@@ -13,7 +13,9 @@
  *   write `opensuse`, `ubuntu`, `alpine`).
  * - Upstream: os-release ID must be the pin's `os`, and MAJOR.MINOR of VERSION_ID the pin's
  *   release (Alpine 3.18.4 fits 3.18). An unpinned flavor (release null) is skipped.
- * - Signatures are information: they never fail the verdict.
+ * - Signatures: with a policy (given, or the Kairos release policy for Kairos images) a signature
+ *   that is found and fails it fails the check; none found fails only when one is required;
+ *   without a policy the cosign tags are listed as information.
  */
 import semver from 'semver';
 import { isDigest } from '../oci/digest.js';
@@ -22,7 +24,7 @@ import { compareK3s } from '../version/k3s.js';
 import { fail, pass, skip, type Check } from './check.js';
 
 export { allPassed, type Check } from './check.js';
-import { evaluateTag, variantOf, type VerdictStatus } from './rules.js';
+import { evaluateFlavorTag, evaluateTag, variantOf, type JudgementOptions, type TagEntry, type VerdictStatus } from './rules.js';
 import { parseTag, tagProblem, type ReleaseTag } from './tag.js';
 import type { FlavorIdentity } from './image-flavor.js';
 import {
@@ -71,12 +73,28 @@ const STATUS_TEXT: Record<VerdictStatus, string> = {
   'not-a-release': 'not a release',
 };
 
-/** The versioning policy's verdict on `tag` among the repository's `tags`. */
-export function checkSupport(tag: string | undefined, tags: readonly string[]): ImageCheck {
+/** A flavor's tags across its repositories, for the flavor-wide verdict (the tag is in `repository`). */
+export interface FlavorListing {
+  readonly repository: string;
+  readonly entries: readonly TagEntry[];
+  readonly options?: JudgementOptions | undefined;
+}
+
+/**
+ * The versioning policy's verdict on `tag`: among the repository's `tags`, or among a flavor's
+ * tags across every repository it has been published in (the latest branch is the flavor's).
+ */
+export function checkSupport(tag: string | undefined, tags: readonly string[] | FlavorListing): ImageCheck {
   if (tag === undefined) return skip('support', 'the image is referenced by digest: there is no tag to judge');
   if (tagProblem(tag) !== undefined) return skip('support', 'not judged: the tag is not a Kairos tag (see tag-grammar)');
-  const v = evaluateTag({ tag, tags });
+  const v = isListing(tags)
+    ? evaluateFlavorTag({ repository: tags.repository, tag, entries: tags.entries, options: tags.options })
+    : evaluateTag({ tag, tags });
   return { id: 'support', ok: v.ok, message: `${STATUS_TEXT[v.status]}: ${v.reason}` };
+}
+
+function isListing(x: readonly string[] | FlavorListing): x is FlavorListing {
+  return !Array.isArray(x);
 }
 
 // ── kairos-release ──────────────────────────────────────────────────────────────────────────
@@ -222,8 +240,29 @@ export function checkArch({ configArch, tag, flavor, requested }: ArchFacts): Im
 
 // ── signatures ──────────────────────────────────────────────────────────────────────────────
 
-/** cosign's attachment tags for `digest` (the index digest for a multi-arch image). */
-export function checkSignatures(digest: string, tags: readonly string[]): ImageCheck {
+/** What the signature check found (src/operations/signature.ts), for the verdict. */
+export interface SignatureOutcome {
+  /** Fail when no signature satisfies the policy, even when none is found (a key or identity given, or --require-signature). */
+  required: boolean;
+  policy: string;
+  verified: boolean;
+  found: number;
+  /** Why each signature found failed. */
+  reasons: readonly string[];
+  identity?: string | undefined;
+}
+
+/**
+ * The signatures of `digest` (the index digest for a multi-arch image): the policy's verdict when
+ * one was checked, else cosign's attachment tags as information.
+ */
+export function checkSignatures(digest: string, tags: readonly string[], outcome?: SignatureOutcome): ImageCheck {
+  if (outcome !== undefined) {
+    if (outcome.verified) return pass('signatures', `signed${outcome.identity === undefined ? '' : ` by ${outcome.identity}`}: satisfies ${outcome.policy}`);
+    if (outcome.found > 0) return fail('signatures', `no signature of ${outcome.found} satisfies ${outcome.policy}: ${outcome.reasons.join('; ')}`);
+    if (outcome.required) return fail('signatures', `no signature found for ${digest.slice(0, 19)}… (${outcome.policy} required)`);
+    return checkSignatures(digest, tags);
+  }
   const hex = digest.startsWith('sha256:') && isDigest(digest) ? digest.slice(7) : undefined;
   if (hex === undefined) return { id: 'signatures', ok: 'skipped', message: `cosign names attachments by sha256 digests; ${digest} is not one`, info: true };
   const have = new Set(tags);

@@ -83,12 +83,15 @@ export function identifyFlavor(catalog: Catalog, repository: string, tag: Releas
   }
   const family = catalog.flavors.filter((f) => f.family === name);
   if (family.length === 0) return unknown(`repository "${name}" is no flavor family of the catalog`);
-  const fits = family.filter(
-    (f) =>
-      (tag.model === undefined || f.models.includes(tag.model)) &&
-      pinFor(f, tag.version)?.flavorRelease === tag.flavorRelease &&
-      exists(f, variant, tag.version),
-  );
+  const shipped = family.filter((f) => (tag.model === undefined || f.models.includes(tag.model)) && exists(f, variant, tag.version));
+  // A flavor pinned to the tag's flavor release names it; else a flavor that takes any release of its family.
+  const pinned = shipped.filter((f) => pinFor(f, tag.version)?.flavorRelease === tag.flavorRelease);
+  const free = shipped.filter((f) => {
+    const pin = pinFor(f, tag.version);
+    if (pin === undefined || pin.flavorRelease !== undefined) return false;
+    return pin.flavorReleases === undefined || (tag.flavorRelease !== undefined && pin.flavorReleases.includes(tag.flavorRelease)) || pin.os === name;
+  });
+  const fits = pinned.length > 0 ? pinned : free;
   if (fits.length === 0) {
     return unknown(
       `no ${name} flavor of the catalog is pinned to "${tag.flavorRelease ?? ''}" with model ${tag.model ?? '?'} at ${tag.version}`,

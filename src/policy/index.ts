@@ -8,3 +8,5 @@ export * from './os-release.js';
 export * from './release-files.js';
 export * from './image-flavor.js';
 export * from './image-checks.js';
+export * from './upgrade.js';
+export * from './image-diff.js';

@@ -7,22 +7,19 @@
  * identifiers (`rc.10`) compare numerically. We keep semver's rule rather than invent our own;
  * Kairos has not published ten release candidates of one version.
  */
-import { compareK3s, compareKairos, newestFirst } from '../version/index.js';
-import { parseTag, type KairosTag, type ReleaseTag } from './tag.js';
+import { compareFlavorReleases, compareK8s, compareKairos, newestFirst } from '../version/index.js';
+import { k8sVersionOf, parseTag, type KairosTag, type ReleaseTag } from './tag.js';
 
 const newestKairosFirst = newestFirst(compareKairos);
-const newestK3sFirst = newestFirst(compareK3s);
+const newestK8sFirst = newestFirst(compareK8s);
+const newestFlavorReleaseFirst = newestFirst(compareFlavorReleases);
 
-function compareOptional(a: string | undefined, b: string | undefined, cmp: (x: string, y: string) => number): number {
+/** Orders optional values: absent first, then by `cmp`. */
+export function compareOptional(a: string | undefined, b: string | undefined, cmp: (x: string, y: string) => number): number {
   if (a === b) return 0;
   if (a === undefined) return -1;
   if (b === undefined) return 1;
   return cmp(a, b);
-}
-
-/** Flavor releases are upstream version names (`22.04`, `leap-15.5`, `3.19`): newest first, digit-aware. */
-function compareFlavorRelease(a: string, b: string): number {
-  return b.localeCompare(a, 'en', { numeric: true });
 }
 
 function ascending(a: string, b: string): number {
@@ -30,17 +27,19 @@ function ascending(a: string, b: string): number {
 }
 
 /**
- * Newest first by Kairos version, then by k3s version (a tag without k3s first), then the rest:
- * flavor release (newest first), variant, arch, model, images before artifacts.
+ * Newest first by Kairos version, then by Kubernetes version (a tag without one first; k3s before
+ * k0s), then the rest: flavor release (newest first), variant, arch, model, non-UKI before UKI,
+ * images before artifacts.
  */
 export function compareReleaseTags(a: ReleaseTag, b: ReleaseTag): number {
   return (
     newestKairosFirst(a.version, b.version) ||
-    compareOptional(a.k3s, b.k3s, newestK3sFirst) ||
-    compareOptional(a.flavorRelease, b.flavorRelease, compareFlavorRelease) ||
+    compareOptional(k8sVersionOf(a), k8sVersionOf(b), newestK8sFirst) ||
+    compareOptional(a.flavorRelease, b.flavorRelease, newestFlavorReleaseFirst) ||
     compareOptional(a.variant, b.variant, ascending) ||
     compareOptional(a.arch, b.arch, ascending) ||
     compareOptional(a.model, b.model, ascending) ||
+    Number(a.uki === true) - Number(b.uki === true) ||
     Number(a.artifact) - Number(b.artifact) ||
     ascending(a.raw, b.raw)
   );

@@ -1,27 +1,39 @@
 /**
  * The Kairos image tag grammar, every era (docs/kairos-images.md), pure.
  * Hand-written because no library knows these tags: `semver` parses one version, but a Kairos tag
- * packs up to two versions (Kairos and k3s, the k3s `+` written `-`), an artifact suffix and, from
- * v2.4.2, a flavor-release/variant/arch/model prefix; and registries mix them with noise tags.
+ * packs up to two versions (Kairos and the Kubernetes distribution's, the `+` written `-`), an
+ * artifact suffix and, from v2.4.2, a flavor-release/variant/arch/model prefix; and registries mix
+ * them with noise tags.
  *
- *   tag       := [ line "-" ] kairos [ "-k3s" k3s ] [ artifact ]
+ *   tag       := [ line "-" ] kairos [ k8s ] [ "-uki" ] [ artifact ]
  *   line      := flavorRelease "-" ("core" | "standard") "-" arch "-" model      (v2.4.2+ naming)
  *   kairos    := "v" MAJOR "." MINOR "." PATCH [ "-" pre ]     pre: dot-separated [0-9A-Za-z]+, no "-"
- *   k3s       := "v" MAJOR "." MINOR "." PATCH ("-" | "+") "k3s" N
+ *   k8s       := "-" distro k8sv            attached, v1 – v3.3 and v3.4.2: -k3sv1.26.1-k3s1
+ *              | "-" distro k8sv-without-v  bare, v3.4.0 – v3.4.1:        -k3s1.32.1-k3s1
+ *              | "-" distro "-" k8sv        dashed, v3.5.0 on:             -k3s-v1.32.1-k3s1, -k0s-v1.32.1-k0s.0
+ *   distro    := "k3s" | "k0s"              (k8sv: the distribution's version, src/version/k8s.ts)
  *   artifact  := ".img"   (version-first naming)   |   "-img"   (v2.4.2+ naming)
  *
- * The ambiguity between a semver pre-release and the k3s suffix (`v1.6.0-rc1` vs
- * `v1.5.1-k3sv1.26.1-k3s1`) is settled by the grammar: a pre-release never starts with `k3s` and
- * never contains `-` (Kairos pre-releases are `rc1`, `alpha3`, `beta1`), so the first `-k3s` after
- * the Kairos version always opens the k3s suffix, whose own trailing `-k3sN` is its build metadata.
- * `formatTag` writes the registry form (`-k3sN`, since an OCI tag cannot hold `+`), so
+ * Sources of the k8s forms: kairos-sdk `versioneer` (`<prefix><softwareVersion>`, `+` → `-`) for
+ * v2.4.2 – v3.3; kairos-io/kairos `.github/workflows/reusable-release.yaml` at v3.4.0 (`sed
+ * 's/^v//; s/+/-/g'`), at v3.4.2 (`sed 's/+/-/g'`), at v3.5.0 (`-<distro>-<version>`), and
+ * kairos-factory-action's `reusable-factory.yaml` (`$VERSION-$KUBERNETES_DISTRO-$VERSION`) from
+ * v3.5.1 on. `-uki`: the release workflows' trusted-boot images (v3.0.0 on).
+ *
+ * The line comes first: a flavor release may itself look like a version (Hadron's `v0.2.0` in
+ * `v0.2.0-core-amd64-generic-v4.1.0`), so the Kairos version is the first `v<digit>` after
+ * `-<core|standard>-<arch>-<model>`. The ambiguity between a semver pre-release and the k8s
+ * suffix (`v1.6.0-rc1` vs `v1.5.1-k3sv1.26.1-k3s1`) is settled by the grammar: a pre-release never
+ * starts with a distribution name and never contains `-` (Kairos pre-releases are `rc1`, `alpha3`,
+ * `beta1`, `RC1`), so a pre-release stays a pre-release whatever the k8s suffix looks like.
+ * `formatTag` writes the registry form (the form the tag was read in), so
  * `formatTag(parseTag(x)) === x` for every tag that can exist in a registry.
  *
  * Naming eras are decided by syntax in `parseTag` (so listings never hide a tag); `tagProblem`
  * is stricter and also flags a naming that contradicts its version's era (for `verify --offline`).
  */
 import { compareKairos, isKairosPrerelease, isKairosVersion } from '../version/kairos.js';
-import { formatK3s, k3sTagForm, readK3s } from '../version/k3s.js';
+import { formatK8s, K8S_DISTRO_NAMES, readK8s, type K8sDistro } from '../version/k8s.js';
 
 export type Era = 'v1' | 'v2.4.2+';
 export type Variant = 'core' | 'standard';
@@ -35,8 +47,14 @@ export interface ReleaseTag {
   readonly version: string;
   /** The same without `v`, e.g. `1.5.1`. */
   readonly semver: string;
-  /** k3s version with its `+` restored, e.g. `v1.26.1+k3s1`; absent on core images. */
+  /** k3s version with its `+` restored, e.g. `v1.26.1+k3s1`; absent on core and k0s images. */
   readonly k3s?: string | undefined;
+  /** k0s version with its `+` restored, e.g. `v1.32.1+k0s.0` (v3.4.0 on). */
+  readonly k0s?: string | undefined;
+  /** How the Kubernetes suffix is written when not `-<distro>v<version>` (see the grammar; `k8sOf`). */
+  readonly k8sForm?: Exclude<K8sForm, 'attached'> | undefined;
+  /** A trusted-boot (UKI) image: the tag ends in `-uki` (before any artifact suffix). */
+  readonly uki?: true | undefined;
   /** The tag names the `.img` / `-img` disk-image artifact, not the OS image. */
   readonly artifact: boolean;
   /** v2.4.2+ only: upstream release, e.g. `22.04`, `leap-15.5`, `3.19`. */
@@ -48,6 +66,16 @@ export interface ReleaseTag {
   /** v2.4.2+ only, e.g. `generic`, `rpi3`, `rpi4`. */
   readonly model?: string | undefined;
   readonly raw: string;
+}
+
+/** How a tag writes its Kubernetes suffix (see the grammar above). */
+export type K8sForm = 'attached' | 'bare' | 'dashed';
+
+export interface K8sSuffix {
+  readonly distro: K8sDistro;
+  /** Canonical, e.g. `v1.32.1+k0s.0`. */
+  readonly version: string;
+  readonly form: K8sForm;
 }
 
 export type NoiseReason =
@@ -79,6 +107,9 @@ const COSIGN_REASON: Record<string, NoiseReason> = {
   sbom: 'sbom',
 };
 const VERSION_START = /(?:^|-)v\d/;
+/** `-core-<arch>-` or `-standard-<arch>-`: where a v2.4.2+ line ends, the model following. */
+const LINE_VARIANT = /-(?:core|standard)-[a-z0-9]+-/;
+const K8S_START = new RegExp(`^-(${K8S_DISTRO_NAMES.join('|')})`);
 const LINE = /^([A-Za-z0-9][A-Za-z0-9._-]*?)-(core|standard)-([a-z0-9]+)-([a-z0-9]+(?:-[a-z0-9]+)*)$/;
 /** First Kairos release published with the flavor-release-prefixed naming (docs/kairos-images.md). */
 const PREFIXED_NAMING_SINCE = '2.4.2';
@@ -110,14 +141,20 @@ function analyze(raw: string): Analysis {
     body = body.slice(0, -4);
   }
 
-  const start = VERSION_START.exec(body);
+  let uki = false;
+  if (body.endsWith('-uki')) {
+    uki = true;
+    body = body.slice(0, -4);
+  }
+
+  const start = versionStart(body);
   if (!start) {
     const bare = /(?:^|-)(\d+\.\d+\.\d+)(?:-|$)/.exec(body);
     if (bare) return problem(`${quoted} lacks the "v" of its version: Kairos tags are written v${bare[1]}`);
     if (body.endsWith('-') || /(?:^|-)v$/.test(body)) return problem(`${quoted} has no version after "v"`);
     return problem(`${quoted} has no Kairos version vMAJOR.MINOR.PATCH`);
   }
-  const versionAt = /^v\d/.test(body) ? 0 : start.index + 1;
+  const versionAt = start.at;
   const prefix = versionAt === 0 ? '' : body.slice(0, versionAt - 1);
   if (versionAt > 0 && prefix === '') return problem(`${quoted} starts with "-"`);
   const rest = body.slice(versionAt);
@@ -129,7 +166,7 @@ function analyze(raw: string): Analysis {
   let tail = rest.slice(core[0].length);
 
   let pre: string | undefined;
-  if (tail.startsWith('-') && !tail.startsWith('-k3s')) {
+  if (tail.startsWith('-') && !K8S_START.test(tail)) {
     const end = tail.indexOf('-', 1);
     pre = end < 0 ? tail.slice(1) : tail.slice(1, end);
     tail = end < 0 ? '' : tail.slice(end);
@@ -140,15 +177,22 @@ function analyze(raw: string): Analysis {
     return problem(`"v${version}" is not a semantic version (no leading zeros in numbers)`);
   }
 
-  let k3s: string | undefined;
-  if (tail.startsWith('-k3s')) {
-    const text = tail.slice(4);
-    const read = readK3s(text);
-    if (!read.ok && read.problem === 'leading-zero-build') return problem(`k3s build "k3s${read.build}" has a leading zero`);
-    if (!read.ok) return problem(`k3s suffix "k3s${text}" is not a k3s version (k3svMAJOR.MINOR.PATCH-k3sN)`);
-    k3s = formatK3s(read.version);
+  let k8s: K8sSuffix | undefined;
+  const distroMatch = K8S_START.exec(tail);
+  if (distroMatch) {
+    const distro = distroMatch[1] as K8sDistro;
+    const rest = tail.slice(distroMatch[0].length);
+    const form: K8sForm = rest.startsWith('-v') ? 'dashed' : rest.startsWith('v') ? 'attached' : 'bare';
+    const text = form === 'dashed' ? rest.slice(1) : form === 'bare' ? `v${rest}` : rest;
+    const read = readK8s(text, distro);
+    if (!read.ok && read.problem === 'leading-zero-build') return problem(`${distro} build "${distro}${read.build}" has a leading zero`);
+    if (!read.ok) return problem(`${distro} suffix "${distro}${rest}" is not a ${distro} version (${distro}vMAJOR.MINOR.PATCH-${distro}N)`);
+    k8s = { distro, version: formatK8s(read.version), form };
     tail = '';
   }
+  const k3s = k8s?.distro === 'k3s' ? k8s.version : undefined;
+  const k0s = k8s?.distro === 'k0s' ? k8s.version : undefined;
+  const k8sForm = k8s === undefined || k8s.form === 'attached' ? undefined : k8s.form;
   if (tail !== '') return problem(`unexpected "${tail}" after the version in ${quoted}`);
 
   const common = {
@@ -156,6 +200,9 @@ function analyze(raw: string): Analysis {
     version: `v${version}`,
     semver: version,
     k3s,
+    k0s,
+    k8sForm,
+    uki: uki ? (true as const) : undefined,
     artifact: artifactSuffix !== undefined,
     raw,
   };
@@ -163,6 +210,11 @@ function analyze(raw: string): Analysis {
   if (prefix === '') {
     if (artifactSuffix === '-img') {
       return problem(`${quoted}: version-first tags mark artifacts with ".img", not "-img"`);
+    }
+    if (uki) return problem(`${quoted}: version-first tags have no "-uki" images`);
+    if (k8s !== undefined && (k8s.distro !== 'k3s' || k8s.form !== 'attached')) {
+      const text = tail === '' ? formatK8sSuffix(k8s).slice(1) : '';
+      return problem(`k3s suffix "${text}" is not a k3s version (k3svMAJOR.MINOR.PATCH-k3sN): version-first tags write -k3sv<k3s version>`);
     }
     return { ok: true, tag: { ...common, era: 'v1' } };
   }
@@ -175,12 +227,25 @@ function analyze(raw: string): Analysis {
     return problem(`${quoted}: flavor-prefixed tags mark artifacts with "-img", not ".img"`);
   }
   const variant = line[2] as Variant;
-  if (variant === 'core' && k3s !== undefined) return problem(`${quoted}: a core image carries no k3s suffix`);
-  if (variant === 'standard' && k3s === undefined) return problem(`${quoted}: a standard image needs a k3s suffix`);
+  if (variant === 'core' && k8s !== undefined) return problem(`${quoted}: a core image carries no ${k8s.distro === 'k3s' ? 'k3s' : 'Kubernetes'} suffix`);
+  if (variant === 'standard' && k8s === undefined) return problem(`${quoted}: a standard image needs a k3s suffix`);
   return {
     ok: true,
     tag: { ...common, era: 'v2.4.2+', flavorRelease: line[1], variant, arch: line[3], model: line[4] },
   };
+}
+
+/** Where the Kairos version starts: after the v2.4.2+ line when there is one, else at the first `v<digit>`. */
+function versionStart(body: string): { at: number } | undefined {
+  const line = LINE_VARIANT.exec(body);
+  if (line !== null && line.index > 0) {
+    const after = line.index + line[0].length;
+    const v = /-v\d/.exec(body.slice(after));
+    if (v !== null) return { at: after + v.index + 1 };
+  }
+  const start = VERSION_START.exec(body);
+  if (start === null) return undefined;
+  return { at: /^v\d/.test(body) ? 0 : start.index + 1 };
 }
 
 function withoutUndefined(tag: ReleaseTag): ReleaseTag {
@@ -199,10 +264,35 @@ export function isReleaseTag(tag: KairosTag): tag is ReleaseTag {
 /** The registry form of a tag (k3s `+` written `-`); noise tags come back as they were. */
 export function formatTag(tag: KairosTag): string {
   if (tag.kind === 'noise') return tag.raw;
-  const k3s = tag.k3s === undefined ? '' : `-k3s${k3sTagForm(tag.k3s)}`;
+  const suffix = k8sOf(tag);
+  const k8s = suffix === undefined ? '' : formatK8sSuffix(suffix);
   const version = `v${tag.semver}`;
-  if (tag.era === 'v1') return `${version}${k3s}${tag.artifact ? '.img' : ''}`;
-  return `${tag.flavorRelease}-${tag.variant}-${tag.arch}-${tag.model}-${version}${k3s}${tag.artifact ? '-img' : ''}`;
+  const uki = tag.uki === true ? '-uki' : '';
+  if (tag.era === 'v1') return `${version}${k8s}${tag.artifact ? '.img' : ''}`;
+  return `${tag.flavorRelease}-${tag.variant}-${tag.arch}-${tag.model}-${version}${k8s}${uki}${tag.artifact ? '-img' : ''}`;
+}
+
+/** The Kubernetes suffix of a tag, whichever distribution (undefined on core images). */
+export function k8sOf(tag: Pick<ReleaseTag, 'k3s' | 'k0s' | 'k8sForm'>): K8sSuffix | undefined {
+  const form: K8sForm = tag.k8sForm ?? 'attached';
+  if (tag.k3s !== undefined) return { distro: 'k3s', version: tag.k3s, form };
+  if (tag.k0s !== undefined) return { distro: 'k0s', version: tag.k0s, form };
+  return undefined;
+}
+
+/** The Kubernetes version a tag carries, whichever distribution (`v1.26.1+k3s1`, `v1.32.1+k0s.0`). */
+export function k8sVersionOf(tag: Pick<ReleaseTag, 'k3s' | 'k0s'>): string | undefined {
+  return tag.k3s ?? tag.k0s;
+}
+
+/** `-k3sv1.26.1-k3s1`, `-k3s1.32.1-k3s1` or `-k0s-v1.32.1-k0s.0`, as the suffix was read. */
+export function formatK8sSuffix(k: K8sSuffix): string {
+  const tagForm = k.version.replace('+', '-');
+  switch (k.form) {
+    case 'attached': return `-${k.distro}${tagForm}`;
+    case 'bare': return `-${k.distro}${tagForm.slice(1)}`;
+    case 'dashed': return `-${k.distro}-${tagForm}`;
+  }
 }
 
 export function classifyTag(tag: string | KairosTag): TagClass {

@@ -46,6 +46,9 @@ export interface ManifestResult {
   raw: Buffer;
 }
 
+/** One manifest or index exactly as the registry served it. */
+export type ManifestDocument = { descriptor: Descriptor; raw: Buffer } & ({ kind: 'manifest'; manifest: ImageManifest } | { kind: 'index'; manifest: ImageIndex });
+
 export interface Signalled { signal?: AbortSignal | undefined }
 
 export interface FetchBlobOptions extends Signalled {
@@ -58,6 +61,8 @@ export interface FetchBlobOptions extends Signalled {
 export interface RegistryClient {
   ping(registry: string, opts?: Signalled): Promise<void>;
   getManifest(ref: Reference, opts?: Signalled & { platform?: Platform | undefined }): Promise<ManifestResult>;
+  /** The manifest or index a tag or digest names, as served: no platform selection (signature tags, referrer indexes). */
+  fetchManifest(ref: Reference, opts?: Signalled): Promise<ManifestDocument>;
   headManifest(ref: Reference, opts?: Signalled): Promise<{ digest: string; mediaType: string; size: number } | undefined>;
   listTags(repo: Pick<Reference, 'registry' | 'repository'>, opts?: Signalled): Promise<string[]>;
   fetchBlob(repo: Pick<Reference, 'registry' | 'repository'>, descriptor: Descriptor, opts?: FetchBlobOptions): Readable;
@@ -199,6 +204,13 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         manifest: childDoc.manifest, raw: child.raw,
         index: { descriptor: firstDesc, manifest: doc.manifest, raw: first.raw },
       };
+    },
+
+    async fetchManifest(ref, opts = {}) {
+      const got = await fetchManifestBytes(ref, manifestSelector(ref), opts.signal);
+      const doc = parseManifestDocument(got.raw, got.contentType, formatReference(ref));
+      const descriptor: Descriptor = { mediaType: doc.mediaType, digest: got.digest, size: got.raw.length };
+      return doc.kind === 'manifest' ? { descriptor, raw: got.raw, kind: 'manifest', manifest: doc.manifest } : { descriptor, raw: got.raw, kind: 'index', manifest: doc.manifest };
     },
 
     async headManifest(ref, opts = {}) {

@@ -1,6 +1,6 @@
 /** Public API of the OCI distribution client. */
 export { createRegistryClient, apiHost, MANIFEST_CAP, SMALL_BLOB_CAP } from './client.js';
-export type { RegistryClient, RegistryClientOptions, ManifestResult, FetchBlobOptions, Signalled } from './client.js';
+export type { RegistryClient, RegistryClientOptions, ManifestResult, ManifestDocument, FetchBlobOptions, Signalled } from './client.js';
 export { dockerConfigCredentials, staticCredentials, anonymous, dockerConfigPath, findAuthEntry, helperFor } from './credentials.js';
 export type { CredentialSource, CredentialLookup, Credentials, DockerConfig } from './credentials.js';
 export type { RegistryEvent } from './events.js';

@@ -14,7 +14,7 @@ import { KairosImgError } from '../errors.js';
 import { MediaType, kindOfMediaType, type Descriptor, type ImageManifest } from '../oci/index.js';
 import { toOciManifest } from './convert.js';
 import { REF_NAME, TEMP_PREFIX, initLayout, replaceFile, updateIndex, withIndexEntry, type Store } from './layout.js';
-import { sweepLeftovers, tempName } from './temp-names.js';
+import { sweepLeftovers, tempName } from '../temp-names.js';
 
 /** A new layout directory being built next to its final name. */
 const LAYOUT_PREFIX = 'kimg-layout';

@@ -21,7 +21,7 @@ import { KairosImgError, fsFailure, isErrnoError } from '../errors.js';
 import type { Descriptor } from '../oci/index.js';
 import { openStore, TEMP_PREFIX, type Store } from './layout.js';
 import { archiveView, type FileView } from './sources/files.js';
-import { sweepLeftovers, tempName } from './temp-names.js';
+import { sweepLeftovers, tempName } from '../temp-names.js';
 
 export interface LayoutDestination {
   readonly dir: string;

@@ -15,7 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { KairosImgError, fsFailure, isErrnoError, isKairosImgError } from '../errors.js';
 import { digestOf, parseDigest, samePlatform, verifyingStream, type Descriptor, type ImageIndex, type Platform } from '../oci/index.js';
 import { withLock } from './lock.js';
-import { sweepLeftovers, tempName } from './temp-names.js';
+import { sweepLeftovers, tempName } from '../temp-names.js';
 
 /** Temporary files of the cache (blobs being written, index.json being replaced). */
 export const TEMP_PREFIX = 'kimg-tmp';

@@ -7,7 +7,7 @@ import { open, readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KairosImgError } from '../errors.js';
-import { processAlive } from './temp-names.js';
+import { processAlive } from '../temp-names.js';
 
 export interface LockOptions {
   staleMs?: number;

@@ -41,3 +41,18 @@ export function decoderProcess(opts: DecoderProcessOptions): Readable {
   });
   return out;
 }
+
+const available = new Map<string, Promise<boolean>>();
+
+/** Whether `command --version` runs (asked once per program and process). */
+export function hasProgram(command: string): Promise<boolean> {
+  let p = available.get(command);
+  if (p === undefined) {
+    p = execa(command, ['--version'], { reject: false }).then(
+      (r) => r.exitCode === 0,
+      () => false,
+    );
+    available.set(command, p);
+  }
+  return p;
+}

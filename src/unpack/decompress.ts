@@ -9,8 +9,7 @@ import { once } from 'node:events';
 import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { execa } from 'execa';
-import { decoderProcess } from './decoder-process.js';
+import { decoderProcess, hasProgram } from './decoder-process.js';
 import { Decompress } from 'fzstd';
 import { KairosImgError } from '../errors.js';
 import { checkFormat, compressionOfMediaType, detectFormat, MAGIC_LENGTH, type Compression } from './layer-format.js';
@@ -126,15 +125,6 @@ function zstdBinaryStream(input: Readable, label: string, signal?: AbortSignal):
   });
 }
 
-let zstdBinaryAvailable: Promise<boolean> | undefined;
-function hasZstdBinary(): Promise<boolean> {
-  zstdBinaryAvailable ??= execa('zstd', ['--version'], { reject: false }).then(
-    (r) => r.exitCode === 0,
-    () => false,
-  );
-  return zstdBinaryAvailable;
-}
-
 /**
  * Returns the uncompressed tar stream of a layer, after checking the blob's magic bytes against
  * its media type (UNPACK_LAYER_FORMAT_MISMATCH when they disagree).
@@ -160,7 +150,7 @@ export async function layerToTarStream(opts: LayerToTarOptions): Promise<Readabl
       return out;
     }
     case 'zstd': {
-      const decoder = opts.zstd ?? ((await hasZstdBinary()) ? 'binary' : 'fzstd');
+      const decoder = opts.zstd ?? ((await hasProgram('zstd')) ? 'binary' : 'fzstd');
       if (decoder === 'binary') return zstdBinaryStream(source, label, opts.signal);
       const out = new PassThrough({ highWaterMark: READ_AHEAD });
       pipeline(source, fzstdStream(label), out).catch((e: unknown) =>

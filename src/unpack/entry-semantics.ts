@@ -5,29 +5,6 @@
  */
 export type EntryKind = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char-device' | 'block-device' | 'fifo';
 
-/** tar-stream's header type → what we create; undefined for types with no filesystem meaning. */
-export function entryKindOf(tarType: string | null | undefined): EntryKind | undefined {
-  switch (tarType ?? 'file') {
-    case 'file':
-    case 'contiguous-file':
-      return 'file';
-    case 'directory':
-      return 'dir';
-    case 'symlink':
-      return 'symlink';
-    case 'link':
-      return 'hardlink';
-    case 'character-device':
-      return 'char-device';
-    case 'block-device':
-      return 'block-device';
-    case 'fifo':
-      return 'fifo';
-    default:
-      return undefined;
-  }
-}
-
 export type ExistingKind = 'none' | 'dir' | 'other';
 export type Placement = 'create' | 'merge-dir' | 'replace';
 
@@ -50,42 +27,73 @@ export interface EntryMeta {
   /** Seconds since the epoch, fractional when PAX carries it. */
   mtime: number;
   atime: number;
-  /** PAX `SCHILY.xattr.<name>` values as the tar reader decoded them (UTF-8). */
-  xattrs: Array<{ name: string; value: string }>;
+  /** PAX `SCHILY.xattr.<name>` records: the name as bytes (latin1), the value as bytes. */
+  xattrs: Array<{ name: string; value: Buffer }>;
 }
 
-export interface RawHeader {
+/** What the header and its PAX records (global and local, merged) say about an entry. */
+export interface MetaSource {
   mode?: number | undefined;
   uid?: number | undefined;
   gid?: number | undefined;
-  mtime?: Date | undefined;
-  pax?: Record<string, string> | null | undefined;
+  /** Seconds since the epoch. */
+  mtime?: number | undefined;
+  pax?: ReadonlyMap<string, Buffer> | undefined;
 }
+
+/** Reports a value that was ignored or clamped (`kind` groups repeats). */
+export type MetaWarning = (kind: string, text: string) => void;
 
 const XATTR_PAX_PREFIX = 'SCHILY.xattr.';
+/** uid_t/gid_t: 0 … 2^32-2 (2^32-1 is chown's "leave unchanged"). */
+const MAX_ID = 0xfffffffe;
+/** Times the kernel and Node's utimes accept (a 64-bit time_t, kept to what a double holds exactly). */
+const MAX_TIME = 2 ** 62;
 
-function paxNumber(pax: Record<string, string> | null | undefined, key: string): number | undefined {
-  const raw = pax?.[key];
+const PAX_INTEGER = /^-?[0-9]+$/;
+const PAX_TIME = /^-?[0-9]+(\.[0-9]+)?$/;
+
+function paxValue(pax: ReadonlyMap<string, Buffer> | undefined, key: string, form: RegExp, warn: MetaWarning | undefined): number | undefined {
+  const raw = pax?.get(key);
   if (raw === undefined) return undefined;
-  const n = Number(raw);
-  return Number.isFinite(n) ? n : undefined;
+  const text = raw.toString('latin1', 0, raw.length);
+  if (!form.test(text)) {
+    warn?.(`pax-${key}`, `PAX ${key} "${text.slice(0, 40)}" is not a valid value; the header's is used`);
+    return undefined;
+  }
+  return Number(text);
 }
 
-export function entryMeta(header: RawHeader, kind: EntryKind): EntryMeta {
+function clamp(value: number, min: number, max: number, what: string, warn: MetaWarning | undefined): number {
+  if (value >= min && value <= max) return value;
+  const to = value < min ? min : max;
+  warn?.(`range-${what}`, `${what} ${value} is out of range; ${to} is used`);
+  return to;
+}
+
+export function entryMeta(header: MetaSource, kind: EntryKind, warn?: MetaWarning): EntryMeta {
   const defaultMode = kind === 'dir' ? 0o755 : 0o644;
   const mode = (header.mode ?? defaultMode) & 0o7777;
   // PAX values win over the ustar fields: they carry ids above 2^21 and sub-second times.
-  const uid = paxNumber(header.pax, 'uid') ?? header.uid ?? 0;
-  const gid = paxNumber(header.pax, 'gid') ?? header.gid ?? 0;
-  const mtime = paxNumber(header.pax, 'mtime') ?? (header.mtime ? header.mtime.getTime() / 1000 : 0);
-  const atime = paxNumber(header.pax, 'atime') ?? mtime;
+  const uid = clamp(paxValue(header.pax, 'uid', PAX_INTEGER, warn) ?? header.uid ?? 0, 0, MAX_ID, 'uid', warn);
+  const gid = clamp(paxValue(header.pax, 'gid', PAX_INTEGER, warn) ?? header.gid ?? 0, 0, MAX_ID, 'gid', warn);
+  const mtime = clamp(paxValue(header.pax, 'mtime', PAX_TIME, warn) ?? header.mtime ?? 0, -MAX_TIME, MAX_TIME, 'mtime', warn);
+  const atime = clamp(paxValue(header.pax, 'atime', PAX_TIME, warn) ?? mtime, -MAX_TIME, MAX_TIME, 'atime', warn);
   const xattrs: EntryMeta['xattrs'] = [];
-  for (const [key, value] of Object.entries(header.pax ?? {})) {
+  for (const [key, value] of header.pax ?? []) {
     if (key.startsWith(XATTR_PAX_PREFIX) && key.length > XATTR_PAX_PREFIX.length) {
       xattrs.push({ name: key.slice(XATTR_PAX_PREFIX.length), value });
     }
   }
   return { mode, uid, gid, mtime, atime, xattrs };
+}
+
+/**
+ * Attributes that describe the host, not the image: never restored (umoci and GNU tar skip
+ * SELinux labels too; the target's policy labels the tree).
+ */
+export function isHostOnlyXattr(name: string): boolean {
+  return name === 'security.selinux';
 }
 
 /** Unprivileged processes may only set `user.*` attributes. */

@@ -14,18 +14,20 @@
  *   under its path. Entries of the same layer are not hidden by that layer's own whiteouts.
  * - A symlink at a wanted path is followed inside the image (its target becomes wanted too); a
  *   hardlink is treated the same way (its target, as the merged image holds it).
+ * - `dirs` are listed with the same rules: a child found in a higher layer wins, a whiteout hides
+ *   the child below, an opaque marker (or a whiteout or non-directory at the directory or above)
+ *   ends the listing after its layer.
  * Limits: a symlinked *parent* directory is reported, not followed; a symlink target that was
  * already passed in a higher layer before the link was seen is reported as unreadable.
  *
- * Hand-written on tar-stream: node-tar's reader cannot stop between layers cleanly nor tell us
- * about whiteouts, and nothing on npm reads files out of OCI layer stacks.
+ * Hand-written on the one tar walk (tar-walk.ts): node-tar's reader cannot stop between layers
+ * cleanly nor tell us about whiteouts, and nothing on npm reads files out of OCI layer stacks.
  */
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
-import { KairosImgError } from '../errors.js';
-import { asReadable, layerToTarStream, type ZstdDecoder } from './decompress.js';
-import { normalizeEntryName, parentOf } from './entry-path.js';
+import type { ZstdDecoder } from './decompress.js';
+import { displayName, fromBytes, normalizeEntryName, parentOf, toBytes } from './entry-path.js';
+import type { EntryKind } from './entry-semantics.js';
+import { contiguous, walkTar, type EntryBody, type InvalidTarError } from './tar-walk.js';
 import { classifyWhiteout } from './whiteout.js';
 
 export interface LayerBlob {
@@ -48,8 +50,30 @@ export type Lookup =
   | { readonly state: 'absent' }
   | { readonly state: 'unknown'; readonly reason?: string | undefined };
 
+/** One child of a listed directory, as the merged image holds it (whiteouts applied). */
+export interface DirEntry {
+  readonly name: string;
+  readonly kind: EntryKind | undefined;
+  /** Symlink or hardlink target, as the entry names it. */
+  readonly linkname?: string | undefined;
+}
+
+/**
+ * A directory's children found in the layers read so far. `complete` once nothing below can add
+ * one: every layer was read, or a layer replaced or emptied the directory (opaque whiteout,
+ * whiteout, a non-directory entry at its path or above).
+ */
+export interface DirListing {
+  readonly entries: readonly DirEntry[];
+  readonly complete: boolean;
+}
+
 export interface FileView {
   lookup(path: string): Lookup;
+  /** The children of a directory asked for in `dirs`. */
+  list(dir: string): DirListing;
+  /** The target of a wanted path that is a symlink or hardlink (without following it); else undefined. */
+  link(path: string): string | undefined;
 }
 
 export interface ReadFilesOptions {
@@ -57,6 +81,8 @@ export interface ReadFilesOptions {
   readonly layers: readonly LayerBlob[];
   /** Absolute paths inside the image, e.g. `/etc/os-release`. */
   readonly paths: readonly string[];
+  /** Directories whose children are listed (`/lib/modules`), with the same layer semantics. */
+  readonly dirs?: readonly string[] | undefined;
   /** Stop after the layer in which this returns true. Default: every wanted path decided. */
   readonly decided?: ((view: FileView) => boolean) | undefined;
   /** Larger files are reported unreadable instead of buffered (release files are tiny). */
@@ -79,10 +105,21 @@ export interface ReadFilesResult extends FileView {
   readonly complete: boolean;
 }
 
-type TarEntry = AsyncIterable<Buffer> & { header: tar.Header };
-
 const DEFAULT_MAX_FILE = 256 * 1024;
+const READ_FAILED: InvalidTarError = {
+  code: 'LAYER_READ_FAILED',
+  hint: 'the layer could not be read as a tar archive; try again, or pull the image to check it',
+};
 const MAX_LINK_HOPS = 16;
+const KIND_NAMES: Record<EntryKind, string> = {
+  file: 'regular file',
+  dir: 'directory',
+  symlink: 'symlink',
+  hardlink: 'hardlink',
+  'char-device': 'character device',
+  'block-device': 'block device',
+  fifo: 'fifo',
+};
 
 function rel(path: string): string {
   return normalizeEntryName(path).path;
@@ -99,9 +136,24 @@ function under(path: string, dir: string): boolean {
   return dir === '' || path.startsWith(`${dir}/`);
 }
 
-/** The pure bookkeeping: which wanted paths are decided, by which layer. */
-function createTracker(paths: readonly string[]) {
+interface DirState {
+  readonly children: Map<string, { kind: EntryKind | undefined; linkname?: string | undefined }>;
+  readonly hidden: Set<string>;
+  pendingHidden: string[];
+  closing: boolean;
+  closed: boolean;
+}
+
+/** The pure bookkeeping: which wanted paths (names as bytes) are decided, by which layer. */
+function createTracker(paths: readonly string[], dirPaths: readonly string[] = []) {
   const wanted = new Set(paths.map(rel));
+  const dirs = new Map<string, DirState>(dirPaths.map((d) => [rel(d), { children: new Map(), hidden: new Set(), pendingHidden: [], closing: false, closed: false }]));
+  // A non-directory, a whiteout or an opaque marker at a listed directory or above it closes it after this layer.
+  const closeAt = (path: string): void => {
+    for (const [d, st] of dirs) {
+      if (!st.closed && (d === path || under(d, path))) st.closing = true;
+    }
+  };
   const entries = new Map<string, FoundEntry>();
   const seen = new Set<string>();
   let complete = false;
@@ -119,13 +171,48 @@ function createTracker(paths: readonly string[]) {
     if (wanted.has(path)) return;
     wanted.add(path);
     if (seen.has(path) && !entries.has(path)) {
-      entries.set(path, { kind: 'unreadable', why: `link target /${path} was passed before the link was read`, layer, again: true });
+      entries.set(path, { kind: 'unreadable', why: `link target /${displayName(path)} was passed before the link was read`, layer, again: true });
     }
   };
 
   const lookup = (path: string): Lookup => lookupIn(entries, wanted, complete, path);
 
+  const list = (dir: string): DirListing => {
+    const st = dirs.get(rel(toBytes(dir)));
+    if (st === undefined) return { entries: [], complete: false };
+    const entries = [...st.children].map(([name, c]) => ({ name: fromBytes(name), kind: c.kind, ...(c.linkname === undefined ? {} : { linkname: fromBytes(c.linkname) }) }));
+    return { entries: entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)), complete: st.closed || complete };
+  };
+  const link = (path: string): string | undefined => {
+    const e = entries.get(rel(toBytes(path)));
+    return e?.kind === 'link' ? fromBytes(e.target) : undefined;
+  };
+
   return {
+    /** A child of a listed directory, in layer order (higher layers first). */
+    child(path: string, kind: EntryKind | undefined, linkname: string | undefined): void {
+      if (kind !== 'dir') closeAt(path);
+      for (const [d, st] of dirs) {
+        if (st.closed || !under(path, d) || path === d) continue;
+        // Archives may leave parent directories out: an entry deeper down names its child directory.
+        const rest = d === '' ? path : path.slice(d.length + 1);
+        const slash = rest.indexOf('/');
+        const name = slash < 0 ? rest : rest.slice(0, slash);
+        if (name === '' || st.hidden.has(name) || st.children.has(name)) continue;
+        st.children.set(name, slash < 0 ? { kind, linkname } : { kind: 'dir' });
+      }
+    },
+    dirWhiteout(target: string): void {
+      closeAt(target);
+      const st = dirs.get(parentOf(target));
+      if (st !== undefined && !st.closed) st.pendingHidden.push(target.slice(target.lastIndexOf('/') + 1));
+    },
+    dirOpaque(dir: string): void {
+      for (const [d, st] of dirs) if (!st.closed && (d === dir || under(d, dir))) st.closing = true;
+    },
+    everyDirClosed: (): boolean => [...dirs.values()].every((st) => st.closed),
+    list,
+    link,
     wanted: (path: string): boolean => wanted.has(path) && !decidedAbove(path),
     isWantedAncestor: (path: string): boolean => [...wanted].some((w) => under(w, path) && w !== path && !decidedAbove(w)),
     startLayer(index: number): void {
@@ -152,19 +239,25 @@ function createTracker(paths: readonly string[]) {
     },
     /** Applies this layer's whiteouts to the wanted paths it did not itself decide. */
     endLayer(): void {
+      for (const st of dirs.values()) {
+        for (const h of st.pendingHidden) st.hidden.add(h);
+        st.pendingHidden = [];
+        if (st.closing) st.closed = true;
+      }
       for (const w of wanted) {
         if (entries.has(w)) continue;
         if (whiteouts.some((t) => w === t || under(w, t))) entries.set(w, { kind: 'absent', why: 'whiteout', layer });
         else if (opaques.some((d) => under(w, d))) entries.set(w, { kind: 'absent', why: 'opaque', layer });
         else {
           const s = shadows.find((x) => under(w, x.path));
-          if (s?.symlink === true) entries.set(w, { kind: 'unreadable', why: `parent /${s.path} is a symlink (not followed)`, layer });
+          if (s?.symlink === true) entries.set(w, { kind: 'unreadable', why: `parent /${displayName(s.path)} is a symlink (not followed)`, layer });
           else if (s !== undefined) entries.set(w, { kind: 'absent', why: 'shadowed', layer });
         }
       }
     },
     finish(): void {
       complete = true;
+      for (const st of dirs.values()) st.closed = true;
       for (const w of wanted) if (!entries.has(w)) entries.set(w, { kind: 'absent', why: 'not-in-image' });
     },
     everyWantedDecided: (): boolean => [...wanted].every((w) => entries.has(w)),
@@ -177,85 +270,66 @@ function createTracker(paths: readonly string[]) {
 
 type Tracker = ReturnType<typeof createTracker>;
 
-async function drain(entry: AsyncIterable<Buffer>): Promise<void> {
-  for await (const _ of entry) {
-    // discard
-  }
-}
-
-async function readContent(entry: AsyncIterable<Buffer>, size: number, max: number): Promise<Buffer | undefined> {
-  if (size > max) {
-    await drain(entry);
-    return undefined;
-  }
+/** Gathers a wanted file's content (release files are small; larger ones are refused before this). */
+function collect(onDone: (content: Buffer) => void): EntryBody {
   const chunks: Buffer[] = [];
-  for await (const chunk of entry) chunks.push(chunk);
-  return Buffer.concat(chunks);
+  return {
+    write(chunk) {
+      chunks.push(chunk);
+    },
+    end() {
+      onDone(Buffer.concat(chunks));
+    },
+  };
 }
 
 async function readLayer(blob: LayerBlob, index: number, t: Tracker, opts: ReadFilesOptions, onBytes: (n: number) => void): Promise<void> {
   const signal = opts.signal;
-  const label = `layer ${blob.digest}`;
-  const tarStream = await layerToTarStream({
-    stream: asReadable(await blob.open(signal)),
+  const max = opts.maxFileSize ?? DEFAULT_MAX_FILE;
+  await walkTar({
+    stream: await blob.open(signal),
     mediaType: blob.mediaType,
     signal,
-    label,
+    label: `layer ${blob.digest}`,
     zstd: opts.zstd,
     onBytes,
-  });
-  const extract = tar.extract();
-  const feeding = pipeline(tarStream, extract, ...(signal ? [{ signal }] : []));
-  feeding.catch(() => undefined);
-  const max = opts.maxFileSize ?? DEFAULT_MAX_FILE;
-  try {
-    for await (const entry of extract as AsyncIterable<TarEntry>) {
-      const h = entry.header;
-      const name = rel(h.name);
+    invalid: READ_FAILED,
+    onEntry: (entry) => {
+      const name = rel(entry.name);
       t.seen(name);
       const wh = classifyWhiteout(name);
-      if (wh.kind === 'whiteout') t.whiteout(wh.target);
-      else if (wh.kind === 'opaque') t.opaque(wh.dir);
-      if (wh.kind !== 'none') {
-        await drain(entry);
-        continue;
+      if (wh.kind === 'whiteout') {
+        t.whiteout(wh.target);
+        t.dirWhiteout(wh.target);
+      } else if (wh.kind === 'opaque') {
+        t.opaque(wh.dir);
+        t.dirOpaque(wh.dir);
       }
+      if (wh.kind !== 'none') return undefined;
+      t.child(name, entry.kind, entry.kind === 'symlink' || entry.kind === 'hardlink' ? entry.linkname : undefined);
       if (t.wanted(name)) {
-        switch (h.type) {
+        switch (entry.kind) {
           case 'file':
-          case 'contiguous-file': {
-            const content = await readContent(entry, h.size ?? 0, max);
-            t.found(name, content === undefined
-              ? { kind: 'unreadable', why: `/${name} is larger than ${max} bytes`, layer: index }
-              : { kind: 'file', content, layer: index });
-            continue;
-          }
+            if (entry.size > max) {
+              t.found(name, { kind: 'unreadable', why: `/${displayName(name)} is larger than ${max} bytes`, layer: index });
+              return undefined;
+            }
+            return contiguous(collect((content) => t.found(name, { kind: 'file', content, layer: index })), entry.size);
           case 'symlink':
-          case 'link': {
-            const hard = h.type === 'link';
-            t.found(name, { kind: 'link', target: linkTarget(name, h.linkname ?? '', hard), hard, layer: index });
-            break;
+          case 'hardlink': {
+            const hard = entry.kind === 'hardlink';
+            t.found(name, { kind: 'link', target: linkTarget(name, entry.linkname, hard), hard, layer: index });
+            return undefined;
           }
           default:
-            t.found(name, { kind: 'unreadable', why: `/${name} is a ${h.type ?? 'special entry'}, not a file`, layer: index });
+            t.found(name, { kind: 'unreadable', why: `/${displayName(name)} is ${entry.kind === undefined ? `an entry of type ${entry.type}` : `a ${KIND_NAMES[entry.kind]}`}, not a file`, layer: index });
+            return undefined;
         }
-      } else if (h.type !== 'directory' && t.isWantedAncestor(name)) {
-        t.shadow(name, h.type === 'symlink');
       }
-      await drain(entry);
-    }
-    await feeding;
-  } catch (e) {
-    extract.destroy();
-    tarStream.destroy();
-    await feeding.catch(() => undefined);
-    if (e instanceof KairosImgError) throw e;
-    if (signal?.aborted === true) throw new KairosImgError('INTERRUPTED', 'interrupted', { cause: e });
-    throw new KairosImgError('LAYER_READ_FAILED', `${label}: ${e instanceof Error ? e.message : String(e)}`, {
-      hint: 'the layer could not be read as a tar archive; try again, or pull the image to check it',
-      cause: e,
-    });
-  }
+      if (entry.kind !== 'dir' && t.isWantedAncestor(name)) t.shadow(name, entry.kind === 'symlink');
+      return undefined;
+    },
+  });
 }
 
 /**
@@ -264,14 +338,14 @@ async function readLayer(blob: LayerBlob, index: number, t: Tracker, opts: ReadF
  * pass for the target alone; release files rarely need it (their link targets are asked for).
  */
 export async function readImageFiles(opts: ReadFilesOptions): Promise<ReadFilesResult> {
-  const first = await readPass(opts);
+  const first = await readPass(opts, opts.paths.map(toBytes), (opts.dirs ?? []).map(toBytes));
   const wanted = new Set(first.wanted);
   let entries = first.entries;
   let bytesRead = first.bytesRead;
   for (let pass = 0; pass < MAX_LINK_HOPS; pass++) {
     const again = [...entries].filter(([, e]) => e.kind === 'unreadable' && e.again === true).map(([p]) => `/${p}`);
     if (again.length === 0) break;
-    const next = await readPass({ ...opts, paths: again, decided: undefined });
+    const next = await readPass({ ...opts, decided: undefined }, again, []);
     bytesRead += next.bytesRead;
     for (const w of next.wanted) wanted.add(w);
     const merged = new Map(entries);
@@ -280,19 +354,32 @@ export async function readImageFiles(opts: ReadFilesOptions): Promise<ReadFilesR
   }
   const complete = first.complete;
   const { wanted: _, ...result } = first;
-  return { ...result, entries, bytesRead, lookup: (path) => lookupIn(entries, wanted, complete, path) };
+  const found = entries;
+  return {
+    ...result, entries: asText(found), bytesRead,
+    lookup: (path) => lookupIn(found, wanted, complete, path),
+    link: (path) => {
+      const e = found.get(rel(toBytes(path)));
+      return e?.kind === 'link' ? fromBytes(e.target) : undefined;
+    },
+  };
+}
+
+/** The entries keyed (and link targets named) as text, for the API; names stay bytes inside. */
+function asText(entries: ReadonlyMap<string, FoundEntry>): ReadonlyMap<string, FoundEntry> {
+  return new Map([...entries].map(([p, e]) => [fromBytes(p), e.kind === 'link' ? { ...e, target: fromBytes(e.target) } : e]));
 }
 
 function lookupIn(entries: ReadonlyMap<string, FoundEntry>, wanted: ReadonlySet<string>, complete: boolean, path: string): Lookup {
-  let p = rel(path);
+  let p = rel(toBytes(path));
   for (let hop = 0; hop <= MAX_LINK_HOPS; hop++) {
     const e = entries.get(p);
     if (e === undefined) {
-      if (!wanted.has(p)) return { state: 'unknown', reason: `/${p} was not looked for` };
+      if (!wanted.has(p)) return { state: 'unknown', reason: `/${displayName(p)} was not looked for` };
       return complete ? { state: 'absent' } : { state: 'unknown' };
     }
     switch (e.kind) {
-      case 'file': return { state: 'present', content: e.content, path: `/${p}` };
+      case 'file': return { state: 'present', content: e.content, path: `/${fromBytes(p)}` };
       case 'absent': return { state: 'absent' };
       case 'unreadable': return { state: 'unknown', reason: e.why };
       case 'link': p = e.target; break;
@@ -301,9 +388,11 @@ function lookupIn(entries: ReadonlyMap<string, FoundEntry>, wanted: ReadonlySet<
   return { state: 'unknown', reason: `too many symlinks from ${path}` };
 }
 
-async function readPass(opts: ReadFilesOptions): Promise<ReadFilesResult & { wanted: ReadonlySet<string> }> {
-  const t = createTracker(opts.paths);
-  const decided = opts.decided ?? ((): boolean => t.everyWantedDecided());
+/** One top-down pass for `paths` (names as bytes), listing `dirs`. */
+async function readPass(opts: ReadFilesOptions, paths: readonly string[], dirs: readonly string[]): Promise<ReadFilesResult & { wanted: ReadonlySet<string> }> {
+  const t = createTracker(paths, dirs);
+  const decided = opts.decided ?? ((): boolean => t.everyWantedDecided() && t.everyDirClosed());
+  const view: FileView = { lookup: t.lookup, list: t.list, link: t.link };
   let bytesRead = 0;
   let layersRead = 0;
   for (let i = opts.layers.length - 1; i >= 0; i--) {
@@ -321,12 +410,14 @@ async function readPass(opts: ReadFilesOptions): Promise<ReadFilesResult & { wan
     }
     layersRead++;
     t.endLayer();
-    if (t.everyWantedDecided() || decided({ lookup: t.lookup })) break;
+    if ((t.everyWantedDecided() && t.everyDirClosed()) || decided(view)) break;
   }
   if (layersRead === opts.layers.length) t.finish();
   return {
     entries: t.entries,
     lookup: t.lookup,
+    list: t.list,
+    link: t.link,
     bytesRead,
     layersRead,
     layersTotal: opts.layers.length,

@@ -9,7 +9,7 @@
  * concurrently (single writer; moby-style races are out of scope).
  */
 import { KairosImgError } from '../errors.js';
-import { joinPath, splitPath } from './entry-path.js';
+import { displayName, joinPath, splitPath } from './entry-path.js';
 
 export type NodeInfo =
   | { type: 'missing' }
@@ -60,8 +60,9 @@ export function resolveInRoot(path: string, lookup: Lookup): Resolved {
     if (info.type === 'symlink') {
       followed++;
       if (followed > MAX_SYMLINKS) {
-        throw new KairosImgError('UNPACK_SYMLINK_LOOP', `too many levels of symbolic links resolving "${path}" inside the root`, {
-          });
+        throw new KairosImgError('UNPACK_SYMLINK_LOOP', `too many levels of symbolic links resolving "${displayName(path)}" inside the root`, {
+          hint: 'the layers hold a symlink loop (e.g. a → b, b → a, or `etc → /etc`, which inside the root points at itself); an entry under it cannot be placed',
+        });
       }
       // An absolute target restarts from the root — the root, never the host's `/`.
       if (info.target.startsWith('/')) {

@@ -3,10 +3,9 @@
  * Layer N+1 is opened while layer N is applied so a provider that downloads on open overlaps the
  * network with the disk; application itself is strictly in order.
  */
-import * as fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { interrupted, isAbortError } from '../errors.js';
-import { applyLayer, emptyStats, isRoot, type LayerStats } from './apply-layer.js';
+import { applyLayer, emptyStats, type LayerStats } from './apply-layer.js';
 import { stageDir } from './atomic-dir.js';
 import type { ZstdDecoder } from './decompress.js';
 import { createRootWriter } from './root-writer.js';
@@ -97,7 +96,8 @@ async function unpackSources(opts: UnpackSourcesOptions): Promise<UnpackReport> 
   const prefetch = Math.max(0, opts.prefetch ?? 1);
   const total = emptyStats();
   try {
-    const writer = createRootWriter(staged.temp);
+    // The root's own mode unless a layer set it: what umoci and docker give a rootfs.
+    const writer = createRootWriter(staged.temp, { preserveOwners: opts.preserveOwners, signal: ac.signal, rootMode: 0o755 });
     for (let i = 0; i < opts.sources.length; i++) {
       if (ac.signal.aborted) throw interrupted();
       const source = opts.sources[i] as Source;
@@ -108,7 +108,6 @@ async function unpackSources(opts: UnpackSourcesOptions): Promise<UnpackReport> 
         stream,
         mediaType: source.mediaType,
         signal: ac.signal,
-        preserveOwners: opts.preserveOwners ?? isRoot(),
         whiteouts: opts.whiteouts,
         writer,
         label: source.label,
@@ -117,8 +116,6 @@ async function unpackSources(opts: UnpackSourcesOptions): Promise<UnpackReport> 
       });
       addStats(total, stats);
     }
-    // The root's own mode unless a layer set it: what umoci and docker give a rootfs.
-    fs.chmodSync(staged.temp, 0o755);
     writer.finish();
     if (ac.signal.aborted) throw interrupted();
     await staged.commit();

@@ -1,40 +1,30 @@
 /**
- * k3s versions, one grammar for every place that reads them: `v1.26.1+k3s1` as k3s writes it, and
- * `v1.26.1-k3s1` as Kairos tags must (an OCI tag cannot hold `+`). Pure.
- * Hand-written on top of `semver`: semver parses `1.26.1+k3s1` but ignores build metadata when it
- * orders, and the build number (`+k3s2`, a rebuild of the same k3s release) must order as a number.
+ * k3s versions: the k3s row of the distribution grammar in `./k8s.ts` (`v1.26.1+k3s1` as k3s
+ * writes it, `v1.26.1-k3s1` as Kairos tags must), plus the `--k3s` selectors users type. Pure.
+ * The order is `compareK8s` itself (one comparator for every distribution's versions).
  *
  *   k3s      := "v" MAJOR "." MINOR "." PATCH ("+" | "-") "k3s" BUILD       (canonical form: "+")
  *   selector := ["k3s"] ["v"] MAJOR "." MINOR [ "." PATCH [ ("+" | "-") "k3s" BUILD ] ]
  */
 import semver from 'semver';
+import { compareK8s, formatK8s, k8sPattern, normalizeK8s, readK8s, type K8sReading, type K8sVersion } from './k8s.js';
 
-const CORE = '\\d+\\.\\d+\\.\\d+';
 /** The k3s grammar as a regular-expression source without groups, to embed in tag patterns. */
-export const K3S_PATTERN = `v${CORE}[-+]k3s\\d+`;
-const K3S = new RegExp(`^v(${CORE})[-+]k3s(\\d+)$`);
+export const K3S_PATTERN = k8sPattern('k3s');
 const SELECTOR = /^(?:k3s)?v?(\d+)\.(\d+)(?:\.(\d+)(?:[-+]k3s(\d+))?)?$/;
 
-export interface K3sVersion {
-  /** The semver core, e.g. `1.26.1`. */
-  readonly core: string;
-  /** The k3s build number, e.g. 1 for `+k3s1`. */
-  readonly build: number;
-}
+/** A k3s version: the semver core (`1.26.1`) and the k3s build number (1 for `+k3s1`). */
+export type K3sVersion = Omit<K8sVersion, 'distro'>;
 
-export type K3sReading =
-  | { readonly ok: true; readonly version: K3sVersion }
-  | { readonly ok: false; readonly problem: 'syntax' }
-  | { readonly ok: false; readonly problem: 'leading-zero-build'; readonly build: string };
+export type K3sReading = Exclude<K8sReading, { ok: true }> | { readonly ok: true; readonly version: K3sVersion };
+
+function asK3s(r: K8sReading): K3sReading {
+  return r.ok ? { ok: true, version: { core: r.version.core, build: r.version.build } } : r;
+}
 
 /** Reads `v1.26.1+k3s1` or `v1.26.1-k3s1`, saying what is wrong otherwise (for tag-grammar messages). */
 export function readK3s(text: string): K3sReading {
-  const m = K3S.exec(text);
-  const core = m?.[1];
-  const build = m?.[2];
-  if (core === undefined || build === undefined || semver.valid(core) === null) return { ok: false, problem: 'syntax' };
-  if (String(Number(build)) !== build) return { ok: false, problem: 'leading-zero-build', build };
-  return { ok: true, version: { core, build: Number(build) } };
+  return asK3s(readK8s(text, 'k3s'));
 }
 
 export function parseK3s(text: string): K3sVersion | undefined {
@@ -48,7 +38,7 @@ export function isK3sVersion(text: string): boolean {
 
 /** `v1.26.1+k3s1` (canonical) or `v1.26.1-k3s1` (tag form). */
 export function formatK3s(k: K3sVersion, form: 'canonical' | 'tag' = 'canonical'): string {
-  return `v${k.core}${form === 'tag' ? '-' : '+'}k3s${k.build}`;
+  return formatK8s({ distro: 'k3s', ...k }, form);
 }
 
 function must(k3s: string): K3sVersion {
@@ -62,10 +52,7 @@ function must(k3s: string): K3sVersion {
  * (build 1) all give `v1.26.1+k3s1`; undefined when it is none of these.
  */
 export function normalizeK3s(input: string): string | undefined {
-  const text = input.trim();
-  const withV = text.startsWith('v') ? text : `v${text}`;
-  const k = parseK3s(/[-+]k3s/.test(withV) ? withV : `${withV}+k3s1`);
-  return k === undefined ? undefined : formatK3s(k);
+  return normalizeK8s(input, 'k3s');
 }
 
 /** The tag form of a k3s version: `v1.26.1+k3s1` → `v1.26.1-k3s1`. */
@@ -89,11 +76,11 @@ export function k3sMinor(k3s: string): string {
   return `${semver.major(core)}.${semver.minor(core)}`;
 }
 
-/** The one order of k3s versions, oldest first: by semver, then by build number. Newest first is `(a, b) => compareK3s(b, a)`. */
+/** The order of k3s versions, oldest first (semver, then build number): `compareK8s` on k3s versions. */
 export function compareK3s(a: string, b: string): number {
-  const ka = must(a);
-  const kb = must(b);
-  return semver.compare(ka.core, kb.core) || ka.build - kb.build;
+  must(a);
+  must(b);
+  return compareK8s(a, b);
 }
 
 /** A `--k3s` choice: a release, a patch (any build) or a minor (any patch); absent parts match anything. */

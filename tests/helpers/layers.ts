@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
+import { afterEach, beforeEach } from 'vitest';
 import { tarOf, type Entry } from '../../scripts/fixtures/image-builder.mjs';
 import type { LayerInput } from '../../src/unpack/index.js';
 
@@ -24,6 +25,10 @@ export interface RawHeader {
   mode?: number;
   linkname?: string | Buffer;
   mtime?: number;
+  uid?: number;
+  gid?: number;
+  /** 'ustar' (POSIX, the default) or 'gnu' (`ustar  \0`, as GNU tar writes). */
+  magic?: 'ustar' | 'gnu';
 }
 
 function octal(n: number, width: number): string {
@@ -35,14 +40,14 @@ export function rawHeader(h: RawHeader): Buffer {
   const buf = Buffer.alloc(BLOCK);
   (typeof h.name === 'string' ? Buffer.from(h.name, 'utf8') : h.name).copy(buf, 0, 0, 100);
   buf.write(octal(h.mode ?? 0o644, 8), 100, 'ascii');
-  buf.write(octal(0, 8), 108, 'ascii');
-  buf.write(octal(0, 8), 116, 'ascii');
+  buf.write(octal(h.uid ?? 0, 8), 108, 'ascii');
+  buf.write(octal(h.gid ?? 0, 8), 116, 'ascii');
   buf.write(octal(h.size ?? 0, 12), 124, 'ascii');
   buf.write(octal(h.mtime ?? 1672531200, 12), 136, 'ascii');
   buf.write('        ', 148, 'ascii');
   buf.write(h.typeflag, 156, 'ascii');
   if (h.linkname !== undefined) (typeof h.linkname === 'string' ? Buffer.from(h.linkname, 'utf8') : h.linkname).copy(buf, 157, 0, 100);
-  buf.write('ustar\u000000', 257, 'binary');
+  buf.write(h.magic === 'gnu' ? 'ustar  \u0000' : 'ustar\u000000', 257, 'binary');
   let sum = 0;
   for (const b of buf) sum += b;
   buf.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
@@ -65,16 +70,31 @@ export function gnuLongName(name: string, entry: RawHeader, body: Buffer = Buffe
   return Buffer.concat([rawEntry({ name: '././@LongLink', typeflag: 'L' }, nameBytes), rawEntry({ ...entry, name: 'x' }, body)]);
 }
 
-/** A PAX ('x') record followed by the entry it describes. */
-export function paxEntry(records: Record<string, string>, entry: RawHeader, body: Buffer = Buffer.alloc(0)): Buffer {
-  let text = '';
-  for (const [k, v] of Object.entries(records)) {
-    const line = ` ${k}=${v}\n`;
-    let len = Buffer.byteLength(line) + 1;
-    while (String(len).length + Buffer.byteLength(line) !== len) len = String(len).length + Buffer.byteLength(line);
-    text += `${len}${line}`;
+/** PAX records (`<len> <key>=<value>\n`), values as bytes when given as Buffers; in order, repeats allowed. */
+export function paxRecords(records: Record<string, string | Buffer> | Array<[string, string | Buffer]>): Buffer {
+  const parts: Buffer[] = [];
+  for (const [k, v] of Array.isArray(records) ? records : Object.entries(records)) {
+    const line = Buffer.concat([Buffer.from(` ${k}=`, 'utf8'), typeof v === 'string' ? Buffer.from(v, 'utf8') : v, Buffer.from('\n')]);
+    let len = line.length + 1;
+    while (String(len).length + line.length !== len) len = String(len).length + line.length;
+    parts.push(Buffer.from(String(len)), line);
   }
-  return Buffer.concat([rawEntry({ name: 'PaxHeader', typeflag: 'x' }, Buffer.from(text, 'utf8')), rawEntry(entry, body)]);
+  return Buffer.concat(parts);
+}
+
+/** A PAX ('x') record followed by the entry it describes. */
+export function paxEntry(records: Record<string, string | Buffer> | Array<[string, string | Buffer]>, entry: RawHeader, body: Buffer = Buffer.alloc(0)): Buffer {
+  return Buffer.concat([rawEntry({ name: 'PaxHeader', typeflag: 'x' }, paxRecords(records)), rawEntry(entry, body)]);
+}
+
+/** A PAX global ('g') header: its records apply to every entry after it. */
+export function paxGlobal(records: Record<string, string | Buffer>): Buffer {
+  return rawEntry({ name: 'GlobalHead', typeflag: 'g' }, paxRecords(records));
+}
+
+/** A header whose size field says `size` but that is followed by no data (a header-only entry). */
+export function headerOnly(h: RawHeader & { size: number }): Buffer {
+  return rawHeader(h);
 }
 
 /** Raw entries joined into a complete archive (two zero blocks at the end). */
@@ -148,6 +168,29 @@ export async function sandbox(): Promise<Sandbox> {
       }
     },
     cleanup: () => fsp.rm(base, { recursive: true, force: true }),
+  };
+}
+
+/** A fresh sandbox for every test of the file, with `dir` (`<base>/target`) as the unpack target. */
+export function sandboxEachTest(): { readonly sb: Sandbox; readonly dir: string } {
+  let current: Sandbox | undefined;
+  beforeEach(async () => {
+    current = await sandbox();
+  });
+  afterEach(async () => {
+    await current?.cleanup();
+  });
+  const get = (): Sandbox => {
+    if (current === undefined) throw new Error('sandboxEachTest: used outside a test');
+    return current;
+  };
+  return {
+    get sb() {
+      return get();
+    },
+    get dir() {
+      return join(get().base, 'target');
+    },
   };
 }
 

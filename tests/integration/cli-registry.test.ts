@@ -51,8 +51,11 @@ describe('resolve asks the registry when the version is not given', () => {
     const d = json(await cli(['resolve', 'opensuse', 'standard', '--json']));
     expect(d).toMatchObject({ version: 'v1.5.0', k3s: 'v1.26.1+k3s1', discovered: true, era: 'v1' });
   });
+  // issue 16: the catalog knows leap-15.6 from v3.1.0 (kairos@v3.1.0 .github/flavors.json), so the
+  // newest opensuse-arm-rpi release in the fixtures is v3.4.2 (it was v2.4.3 while the pin stopped at 15.5).
   it('the v2.4.2+ naming in a family repository', async () => {
-    expect((await cli(['resolve', 'opensuse-arm-rpi', 'core'])).stdout).toBe(`${reg}/kairos/opensuse:leap-15.5-core-arm64-rpi4-v2.4.3\n`);
+    expect((await cli(['resolve', 'opensuse-arm-rpi', 'core'])).stdout).toBe(`${reg}/kairos/opensuse:leap-15.6-core-arm64-rpi4-v3.4.2\n`);
+    expect((await cli(['resolve', 'opensuse-arm-rpi', 'core', '--version', 'v2.4.3'])).stdout).toBe(`${reg}/kairos/opensuse:leap-15.5-core-arm64-rpi4-v2.4.3\n`);
   });
   it('no release on the registry: exit 1 naming where it looked', async () => {
     const r = await cli(['resolve', 'alpine-ubuntu', 'standard']);

@@ -67,7 +67,7 @@ async function expectUntouched(dir: string): Promise<void> {
   expect(await readdir(dir)).toEqual(['keep-me']);
   expect(await readFile(path.join(dir, 'keep-me'), 'utf8')).toBe('old content\n');
   const siblings = await readdir(path.dirname(dir));
-  expect(siblings.filter((s) => s.includes('kairos-img-tmp') || s.startsWith(`.${path.basename(dir)}`))).toEqual([]);
+  expect(siblings.filter((s) => s.startsWith('.kimg-') || s.startsWith(`.${path.basename(dir)}`))).toEqual([]);
 }
 
 beforeAll(async () => {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImage, pushImage } from '../../scripts/fixtures/image-builder.mjs';
 import { openStore } from '../../src/store/index.js';
-import { tempName } from '../../src/store/temp-names.js';
+import { tempName } from '../../src/temp-names.js';
 import { testEnv } from '../helpers/env.js';
 
 const env = testEnv();

@@ -122,7 +122,7 @@ describe('mirror selections', () => {
     expect(r.images.map((i) => i.source)).toEqual([`${env.registry}/kairos/core-ubuntu-22-lts:v2.3.1`, `${env.registry}/kairos/core-ubuntu-22-lts:v2.3.0`]);
     const range = await mirrorOk(['ubuntu-22-lts', 'core', '--registry', env.registry, '--versions', '<v2.3.1', '--to', `oci:${dir}`, '--dry-run']);
     expect(range.images.map((i) => i.source)).toEqual([`${env.registry}/kairos/core-ubuntu-22-lts:v2.3.0`]);
-    const rpi = await mirrorOk(['opensuse-arm-rpi', 'core', '--registry', env.registry, '--versions', '2', '--with-artifacts', '--to', `oci:${dir}`, '--dry-run']);
+    const rpi = await mirrorOk(['opensuse-arm-rpi', 'core', '--registry', env.registry, '--versions', '3', '--with-artifacts', '--to', `oci:${dir}`, '--dry-run']);
     expect(rpi.images.map((i) => i.source)).toEqual(expect.arrayContaining([
       `${env.registry}/kairos/opensuse:leap-15.5-core-arm64-rpi4-v2.4.3-img`,
       `${env.registry}/kairos/core-opensuse-arm-rpi-img:v2.3.0`,

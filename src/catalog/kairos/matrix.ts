@@ -1,8 +1,8 @@
-/** The support matrix (flavor × variant → repository, arches, pins) as the `flavors` command shows it. Pure. */
+/** The support matrix (flavor × variant → repository, arches, pins, flavor releases) at one release, as the `flavors` command shows it. Pure. */
 import { parseReference, repositoryName, rewriteRegistry } from '../../reference/reference.js';
 import { expandTemplate } from './template.js';
-import { eraFor, normalizeVersion } from './resolve.js';
-import { describeRange, inRange } from '../../version/kairos.js';
+import { distributionsAt, eraFor, knownFlavorReleases, normalizeVersion } from './resolve.js';
+import { compareKairos, describeRange, inRange } from '../../version/kairos.js';
 import type { Catalog, Era, Pin } from './types.js';
 
 export interface MatrixRow {
@@ -15,6 +15,10 @@ export interface MatrixRow {
   pins: Array<{ os: string; release: string | null; from?: string | undefined; until?: string | undefined }>;
   published: Array<{ from?: string | undefined; until?: string | undefined }>;
   replacedBy?: string[] | undefined;
+  /** At the release shown: the flavor releases the catalog knows (v2.4.2+ naming). */
+  flavorReleases?: string[] | undefined;
+  /** At the release shown: the Kubernetes distributions of standard images. */
+  kubernetes?: string[] | undefined;
 }
 
 export interface Matrix {
@@ -25,19 +29,30 @@ export interface Matrix {
   rows: MatrixRow[];
 }
 
+/** The newest release the catalog speaks of: the highest bound of any of its ranges. */
+export function newestKnownRelease(catalog: Catalog): string {
+  const bounds = [
+    ...catalog.eras.flatMap((e) => [e.from, e.until]),
+    ...catalog.flavors.flatMap((f) => [...f.exists, ...f.pins].flatMap((r) => [r.from, r.until])),
+  ].filter((v): v is string => v !== undefined);
+  return bounds.reduce((a, b) => (compareKairos(b, a) > 0 ? b : a));
+}
+
 export function buildMatrix(catalog: Catalog, opts: { version?: string | undefined; registry?: string | undefined } = {}): Matrix {
-  const version = opts.version === undefined ? undefined : normalizeVersion(opts.version);
-  // Without a version: the first era, the naming of the seed's table.
-  const era: Era | undefined = version === undefined ? catalog.eras[0] : eraFor(catalog, version);
+  // Without a version: the newest release the catalog knows (issue 16).
+  const version = normalizeVersion(opts.version ?? newestKnownRelease(catalog));
+  const era: Era | undefined = eraFor(catalog, version);
   const rows: MatrixRow[] = [];
   for (const flavor of catalog.flavors) {
     for (const variant of catalog.variants) {
       const published = flavor.exists.filter((x) => x.variants === undefined || x.variants.includes(variant.name));
       if (published.length === 0) continue;
-      if (version !== undefined && !published.some((r) => inRange(version, r))) continue;
-      const pins: Pin[] = version === undefined ? [...flavor.pins] : flavor.pins.filter((p) => inRange(version, p));
+      if (!published.some((r) => inRange(version, r))) continue;
+      const pins: Pin[] = flavor.pins.filter((p) => inRange(version, p));
       const pinForName = pins[pins.length - 1];
       const tpl = era?.image[variant.name];
+      const flavorReleases = tpl?.tag.includes('{flavorRelease}') === true ? knownFlavorReleases(flavor, version) : [];
+      const kubernetes = distributionsAt(catalog, flavor, variant.name, version);
       let repository = '';
       if (tpl !== undefined) {
         const r = expandTemplate(tpl.repository, { flavor: flavor.name, family: flavor.family, variant: variant.name, ...(pinForName?.flavorRelease === undefined ? {} : { flavorRelease: pinForName.flavorRelease }) });
@@ -54,6 +69,8 @@ export function buildMatrix(catalog: Catalog, opts: { version?: string | undefin
         pins: pins.map((p) => ({ os: p.os, release: p.release, from: p.from, until: p.until })),
         published: published.map((p) => ({ from: p.from, until: p.until })),
         ...(replacedBy.length > 0 ? { replacedBy } : {}),
+        ...(flavorReleases.length > 0 ? { flavorReleases } : {}),
+        ...(kubernetes.length > 0 ? { kubernetes } : {}),
       });
     }
   }

@@ -1,8 +1,10 @@
 /** Reference templates of the catalog: `{flavor}`-style placeholders, expanded and matched. Pure. */
 import { KAIROS_VERSION_PATTERN } from '../../version/kairos.js';
 import { K3S_PATTERN } from '../../version/k3s.js';
+import { K8S_DISTRO_NAMES, K8S_PATTERN } from '../../version/k8s.js';
+import { FLAVOR_RELEASE_PATTERN } from '../../version/flavor-release.js';
 
-export const TEMPLATE_PLACEHOLDERS = ['flavor', 'family', 'variant', 'version', 'k3s', 'arch', 'model', 'flavorRelease', 'tag'] as const;
+export const TEMPLATE_PLACEHOLDERS = ['flavor', 'family', 'variant', 'version', 'k3s', 'arch', 'model', 'flavorRelease', 'distro', 'k8s', 'k8sDigits', 'uki', 'tag'] as const;
 export type Placeholder = (typeof TEMPLATE_PLACEHOLDERS)[number];
 export type TemplateValues = Partial<Record<Placeholder, string>>;
 
@@ -27,7 +29,15 @@ export function expandTemplate(template: string, values: TemplateValues): { text
 }
 
 // What a free placeholder may match inside a tag: the version module's grammars.
-const FREE: Partial<Record<Placeholder, string>> = { version: KAIROS_VERSION_PATTERN, k3s: K3S_PATTERN };
+const FREE: Partial<Record<Placeholder, string>> = {
+  version: KAIROS_VERSION_PATTERN,
+  k3s: K3S_PATTERN,
+  k8s: K8S_PATTERN,
+  k8sDigits: K8S_PATTERN.replace(/v/g, ''),
+  distro: K8S_DISTRO_NAMES.join('|'),
+  flavorRelease: FLAVOR_RELEASE_PATTERN,
+  uki: '(?:-uki)?',
+};
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

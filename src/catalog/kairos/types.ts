@@ -23,6 +23,8 @@ export interface Existence extends VersionRange {
   /** Variants this range applies to; all when absent. */
   readonly variants?: readonly Variant[] | undefined;
   readonly replacedBy?: readonly string[] | undefined;
+  /** Kubernetes distributions standard images carry in this range; the variant's default when absent. */
+  readonly kubernetes?: readonly string[] | undefined;
 }
 
 export interface Pin extends VersionRange, UpstreamPin {
@@ -30,8 +32,10 @@ export interface Pin extends VersionRange, UpstreamPin {
   readonly os: string;
   /** Upstream release the flavor is pinned to; null when it tracks upstream. */
   readonly release: string | null;
-  /** The release as v2.4.2+ tags write it (`22.04`, `leap-15.5`); absent when unknown. */
+  /** The release as v2.4.2+ tags write it by default (`22.04`, `leap-15.5`); absent: none is assumed. */
   readonly flavorRelease?: string | undefined;
+  /** The flavor releases published in this range (listings, hints); `[flavorRelease]` when absent. */
+  readonly flavorReleases?: readonly string[] | undefined;
 }
 
 export interface Flavor {
@@ -64,4 +68,22 @@ export interface Catalog {
   /** Oldest first. */
   readonly eras: readonly Era[];
   readonly flavors: readonly Flavor[];
+  /** Arches a board model is built for (boards are arm64); a model not listed fits every arch. */
+  readonly modelArches: Readonly<Record<string, readonly string[]>>;
+  /** The releases in which trusted-boot (`-uki`) images exist; undefined: none. */
+  readonly uki?: VersionRange | undefined;
+  /** Changelog URL templates (`{version}`), the first matching entry wins. */
+  readonly changelogs: readonly Changelog[];
+  /** Who signs the releases (keyless cosign): the OIDC issuer and a pattern of the signing workflows. */
+  readonly signing?: Signing | undefined;
+}
+
+export interface Signing {
+  readonly issuer: string;
+  readonly identityRegexp: string;
+}
+
+export interface Changelog extends VersionRange {
+  readonly variants?: readonly Variant[] | undefined;
+  readonly urls: readonly string[];
 }

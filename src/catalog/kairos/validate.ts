@@ -7,7 +7,9 @@
 import { Collector, describe, isObj, type Obj } from '../collector.js';
 import { compareKairos, isKairosVersion } from '../../version/kairos.js';
 import { placeholdersOf, TEMPLATE_PLACEHOLDERS } from './template.js';
-import type { Catalog, Era, Existence, Flavor, Pin, RefTemplate, VariantInfo, VersionRange } from './types.js';
+import { isK8sDistro } from '../../version/k8s.js';
+import { isFlavorRelease } from '../../version/flavor-release.js';
+import type { Catalog, Changelog, Era, Existence, Flavor, Pin, RefTemplate, Signing, VariantInfo, VersionRange } from './types.js';
 
 export interface ValidationResult {
   catalog?: Catalog;
@@ -71,7 +73,7 @@ export function validateCatalog(doc: unknown, source: string): ValidationResult 
   if (!isObj(doc)) return { errors: [`(top level): must be a mapping, got ${describe(doc)}`] };
   const root = '';
   const at = (k: string): string => (root === '' ? k : `${root}.${k}`);
-  c.unknownKeys(doc, ['os', 'name', 'registry', 'namespace', 'variants', 'arches', 'models', 'eras', 'flavors'], '(top level)');
+  c.unknownKeys(doc, ['os', 'name', 'registry', 'namespace', 'variants', 'arches', 'models', 'modelArches', 'uki', 'changelogs', 'eras', 'flavors', 'signing'], '(top level)');
 
   const os = c.str(doc, 'os', '(top level)', { pattern: NAME });
   const name = c.str(doc, 'name', '(top level)');
@@ -97,6 +99,57 @@ export function validateCatalog(doc: unknown, source: string): ValidationResult 
   if (doc['arches'] === undefined) c.add('arches', 'is required');
   const models = c.strList(doc, 'models', '(top level)') ?? [];
   if (doc['models'] === undefined) c.add('models', 'is required');
+
+  const modelArches: Record<string, string[]> = {};
+  if (doc['modelArches'] !== undefined) {
+    const ma = c.obj(doc, 'modelArches', '(top level)');
+    for (const [m, list] of Object.entries(ma ?? {})) {
+      if (!models.includes(m)) c.add(`modelArches.${m}`, `names no model of this catalog; models: ${models.join(', ')}`);
+      const a = c.strList({ [m]: list }, m, 'modelArches', arches);
+      if (a !== undefined) modelArches[m] = a;
+    }
+  }
+  let uki: VersionRange | undefined;
+  if (doc['uki'] !== undefined) {
+    const u = c.obj(doc, 'uki', '(top level)');
+    if (u !== undefined) {
+      c.unknownKeys(u, ['from', 'until'], 'uki');
+      uki = c.range(u, 'uki');
+    }
+  }
+  let signing: Signing | undefined;
+  const sg = doc['signing'] === undefined ? undefined : c.obj(doc, 'signing', '(top level)');
+  if (sg !== undefined) {
+    c.unknownKeys(sg, ['issuer', 'identityRegexp'], 'signing');
+    const issuer = c.str(sg, 'issuer', 'signing', { pattern: /^https:\/\/\S+$/ });
+    const identityRegexp = c.str(sg, 'identityRegexp', 'signing');
+    if (identityRegexp !== undefined) {
+      try {
+        new RegExp(identityRegexp);
+      } catch (e) {
+        c.add('signing.identityRegexp', `is not a regular expression: ${(e as Error).message}`);
+      }
+    }
+    if (issuer !== undefined && identityRegexp !== undefined) signing = { issuer, identityRegexp };
+  }
+
+  const changelogs: Changelog[] = [];
+  if (doc['changelogs'] !== undefined) {
+    c.list(doc, 'changelogs', '(top level)').forEach((x, i) => {
+      const p = `changelogs[${i}]`;
+      if (!isObj(x)) { c.add(p, 'must be a mapping'); return; }
+      c.unknownKeys(x, ['from', 'until', 'variants', 'urls'], p);
+      const range = c.range(x, p);
+      const vs = c.strList(x, 'variants', p, variantNames);
+      const urls = c.strList(x, 'urls', p) ?? [];
+      if (x['urls'] === undefined) c.add(`${p}.urls`, 'is required');
+      urls.forEach((u, j) => {
+        if (!/^https:\/\//.test(u)) c.add(`${p}.urls[${j}]`, `"${u}" is not an https URL`);
+        for (const ph of placeholdersOf(u)) if (ph !== 'version') c.add(`${p}.urls[${j}]`, `unknown placeholder {${ph}}; allowed: {version}`);
+      });
+      changelogs.push({ ...range, variants: vs, urls });
+    });
+  }
 
   const eras: Era[] = [];
   c.list(doc, 'eras', '(top level)').forEach((e, i) => {
@@ -138,23 +191,27 @@ export function validateCatalog(doc: unknown, source: string): ValidationResult 
       c.list(fv, 'exists', p).forEach((x, i) => {
         const xp = `${p}.exists[${i}]`;
         if (!isObj(x)) { c.add(xp, 'must be a mapping'); return; }
-        c.unknownKeys(x, ['from', 'until', 'variants', 'replacedBy'], xp);
+        c.unknownKeys(x, ['from', 'until', 'variants', 'replacedBy', 'kubernetes'], xp);
         const range = c.range(x, xp);
         const vs = c.strList(x, 'variants', xp, variantNames);
         const replacedBy = c.strList(x, 'replacedBy', xp);
-        exists.push({ ...range, variants: vs, replacedBy });
+        const kubernetes = c.strList(x, 'kubernetes', xp);
+        kubernetes?.forEach((d, j) => { if (!isK8sDistro(d)) c.add(`${xp}.kubernetes[${j}]`, `unknown Kubernetes distribution "${d}"; expected k3s or k0s`); });
+        exists.push({ ...range, variants: vs, replacedBy, kubernetes });
       });
       const pins: Pin[] = [];
       c.list(fv, 'pins', p).forEach((x, i) => {
         const xp = `${p}.pins[${i}]`;
         if (!isObj(x)) { c.add(xp, 'must be a mapping'); return; }
-        c.unknownKeys(x, ['from', 'until', 'os', 'release', 'flavorRelease'], xp);
+        c.unknownKeys(x, ['from', 'until', 'os', 'release', 'flavorRelease', 'flavorReleases'], xp);
         const range = c.range(x, xp);
         const pinOs = c.str(x, 'os', xp) ?? '';
         if (!('release' in x)) c.add(`${xp}.release`, 'is required (null when the flavor tracks upstream)');
         const release = x['release'] === null ? null : (c.str(x, 'release', xp, { optional: true }) ?? null);
         const flavorRelease = c.str(x, 'flavorRelease', xp, { optional: true, pattern: /^[a-z0-9][a-z0-9.-]*$/ });
-        pins.push({ ...range, os: pinOs, release, flavorRelease });
+        const flavorReleases = c.strList(x, 'flavorReleases', xp);
+        flavorReleases?.forEach((r, j) => { if (!isFlavorRelease(r)) c.add(`${xp}.flavorReleases[${j}]`, `"${r}" is not a flavor release`); });
+        pins.push({ ...range, os: pinOs, release, flavorRelease, flavorReleases });
       });
       flavors.push({ name: fn, description, family, arches: fArches, models: fModels, exists, pins });
     }
@@ -167,5 +224,5 @@ export function validateCatalog(doc: unknown, source: string): ValidationResult 
   if (c.errors.length > 0 || os === undefined || name === undefined || registry === undefined || namespace === undefined) {
     return { errors: c.errors.length > 0 ? c.errors : ['(top level): incomplete catalog'] };
   }
-  return { catalog: { source, os, name, registry, namespace, variants, arches, models, eras, flavors }, errors: [] };
+  return { catalog: { source, os, name, registry, namespace, variants, arches, models, eras, flavors, modelArches, uki, changelogs, signing }, errors: [] };
 }

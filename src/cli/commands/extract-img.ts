@@ -10,10 +10,11 @@ import { formatBytes, type CommandResult } from '../render.js';
 import { parseTarget } from '../target.js';
 import { imageOptions, type ImageOptions } from '../image-options.js';
 import type { CommandSpec } from '../command.js';
+import { signatureOptions, signatureRequirementOf, type SignatureFlags } from '../signature-options.js';
 
 const USAGE = 'kairos-img extract-img <flavor> [<variant>] | <reference> [--out DIR] [--decompress] [--via luet]';
 
-interface ExtractImgOpts extends ImageOptions {
+interface ExtractImgOpts extends ImageOptions, SignatureFlags {
   out: string;
   decompress?: boolean;
   via?: string;
@@ -21,7 +22,7 @@ interface ExtractImgOpts extends ImageOptions {
 
 export const extractImgCommand: CommandSpec = {
   register(program: Command, run) {
-    imageOptions(
+    signatureOptions(imageOptions(
       program
         .command('extract-img')
         .argument('<image...>', '<flavor> [<variant>] (default variant: core), or the full reference of an artifact')
@@ -29,7 +30,7 @@ export const extractImgCommand: CommandSpec = {
         .option('--out <dir>', 'directory for the disk image and its companions', './build')
         .option('--decompress', 'write the disk image uncompressed (.img.xz/.gz/.zst → .img)')
         .option('--via <engine>', 'luet: run `luet util unpack` (or its container through Docker) instead of extracting natively'),
-    )
+    ))
       .addHelpText('after', [
         '',
         'Examples:',
@@ -44,6 +45,7 @@ export const extractImgCommand: CommandSpec = {
         if (opts.via !== undefined && opts.via !== 'luet' && opts.via !== 'native') {
           throw usageError('BAD_OPTION', `--via ${opts.via} is not an extraction engine`, 'use --via luet, or leave --via out for the native extraction');
         }
+        const signature = await signatureRequirementOf(opts);
         const target = parseTarget(args, { usage: USAGE, defaultVariant: 'core' });
         let artifact: ImageSpec;
         if (target.kind !== 'catalog') {
@@ -64,8 +66,8 @@ export const extractImgCommand: CommandSpec = {
         }
         const outDir = path.resolve(opts.out);
         const via = opts.via === 'luet' ? 'luet' : 'native';
-        const data = await withProgress(ctx, extractImgSteps(via), (ui) => extractImg({
-          artifact, outDir, decompress: opts.decompress === true, via,
+        const data = await withProgress(ctx, extractImgSteps(via, { signature: signature !== undefined }), (ui) => extractImg({
+          artifact, outDir, decompress: opts.decompress === true, via, signature,
           arch: opts.arch, registry: ctx.registry, plainHttp: ctx.plainHttp, hostArch: ctx.hostArch, cacheDir: ctx.cacheDir, env: ctx.env,
           signal: ctx.signal, onEvent: extractImgProgress(ui),
         }));

@@ -8,8 +8,8 @@ export const flavorsCommand: CommandSpec = {
     program
       .command('flavors')
       .description('the Kairos support matrix: flavor × variant → repository, arches, upstream pin')
-      .option('--version <v>', 'show the naming and pins in force at this Kairos release (default: the seed table, v1 naming)')
-      .addHelpText('after', '\nExamples:\n  kairos-img flavors\n  kairos-img flavors --version v2.4.3 --json')
+      .option('--version <v>', 'show the flavors, naming and pins of this Kairos release (default: the newest the catalog knows)')
+      .addHelpText('after', '\nExamples:\n  kairos-img flavors\n  kairos-img flavors --version v3.2.1\n  kairos-img flavors --version v1.5.0 --json   # the seed table')
       .action(run(async (ctx, _args, opts: { version?: string }): Promise<CommandResult<Matrix>> => {
         const catalog = await loadCatalog('kairos');
         const data = buildMatrix(catalog, { version: opts.version, registry: ctx.registry });
@@ -17,11 +17,12 @@ export const flavorsCommand: CommandSpec = {
           data,
           human: (m, style) => {
             const rows = m.rows.map((r) => [
-              r.flavor, r.variant, r.repository, r.arches.join(','), describePins(r.pins),
+              r.flavor, r.variant, r.repository, r.arches.join(','), r.models.join(','), (r.flavorReleases ?? []).join(',') || '-',
+              (r.kubernetes ?? []).join(',') || '-', describePins(r.pins),
               describePublished(r.published) + (r.replacedBy === undefined ? '' : ` → ${r.replacedBy.join(', ')}`),
             ]);
-            const title = m.version === undefined ? `Kairos images (naming of the ${m.era} era, as in the seed table)` : `Kairos images at ${m.version} (${m.era} naming)`;
-            return `${style.dim(title)}\n${table(['FLAVOR', 'VARIANT', 'REPOSITORY', 'ARCHES', 'UPSTREAM PIN', 'PUBLISHED'], rows, style)}`;
+            const title = `Kairos images at ${m.version ?? ''} (${m.era} naming)`;
+            return `${style.dim(title)}\n${table(['FLAVOR', 'VARIANT', 'REPOSITORY', 'ARCHES', 'MODELS', 'FLAVOR RELEASES', 'KUBERNETES', 'UPSTREAM PIN', 'PUBLISHED'], rows, style)}`;
           },
         };
       }));

@@ -7,7 +7,11 @@ import { extractImgCommand } from './extract-img.js';
 import { unpackCommand } from './unpack.js';
 import { verifyCommand } from './verify.js';
 import { talosCommand } from './talos.js';
+import { releasesCommand } from './releases.js';
+import { diffCommand } from './diff.js';
+import { signatureCommand } from './signature.js';
+import { sbomCommand } from './sbom.js';
 import { mirrorCommand } from './mirror.js';
 
 /** Every command of the CLI, in the order `--help` lists them. */
-export const commands: readonly CommandSpec[] = [flavorsCommand, resolveCommand, tagsCommand, pullCommand, extractImgCommand, unpackCommand, verifyCommand, mirrorCommand, talosCommand];
+export const commands: readonly CommandSpec[] = [flavorsCommand, resolveCommand, tagsCommand, releasesCommand, diffCommand, pullCommand, extractImgCommand, unpackCommand, verifyCommand, signatureCommand, sbomCommand, mirrorCommand, talosCommand];

@@ -10,12 +10,13 @@ import { imageOptions, type ImageOptions } from '../image-options.js';
 import { usageError } from '../../errors.js';
 import type { CommandSpec } from '../command.js';
 import { imageSpec } from '../resolve-target.js';
+import { signatureOptions, signatureRequirementOf, type SignatureFlags } from '../signature-options.js';
 
 const USAGE = 'kairos-img pull <flavor> <variant> | <reference> [--to oci:DIR[:TAG] | --to docker [--from-cache]]';
 
 export const pullCommand: CommandSpec = {
   register(program: Command, run) {
-    imageOptions(
+    signatureOptions(imageOptions(
       program
         .command('pull')
         .argument('<image...>', '<flavor> <variant>, or a full image reference')
@@ -23,7 +24,7 @@ export const pullCommand: CommandSpec = {
         .option('--to <dest>', 'oci:DIR[:TAG] writes an OCI image layout (skopeo/umoci read it); docker: the Docker engine pulls it (DOCKER_HOST); default: the cache only')
         .option('--from-cache', 'with --to docker: load the cached image into the engine, without the registry')
         .option('--concurrency <n>', 'layers fetched at once', '3'),
-    )
+    ))
       .addHelpText('after', [
         '',
         'Examples:',
@@ -33,7 +34,7 @@ export const pullCommand: CommandSpec = {
         '  kairos-img pull ubuntu-22-lts standard --to docker',
         '  kairos-img pull opensuse core --version v1.4.0 --to docker --from-cache',
       ].join('\n'))
-      .action(run(async (ctx, args, opts: ImageOptions & { to?: string; concurrency: string; fromCache?: boolean }): Promise<CommandResult<PullSummary> | CommandResult<EnginePullSummary>> => {
+      .action(run(async (ctx, args, opts: ImageOptions & SignatureFlags & { to?: string; concurrency: string; fromCache?: boolean }): Promise<CommandResult<PullSummary> | CommandResult<EnginePullSummary>> => {
         const to = parseDestination(opts.to);
         if (opts.fromCache === true && to.kind !== 'docker') {
           throw usageError('CONFLICTING_OPTIONS', '--from-cache applies to --to docker only', 'add --to docker, or leave --from-cache out');
@@ -41,6 +42,10 @@ export const pullCommand: CommandSpec = {
         const concurrency = Number(opts.concurrency);
         if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16) {
           throw usageError('BAD_OPTION', `--concurrency ${opts.concurrency} is not a number from 1 to 16`);
+        }
+        const signature = await signatureRequirementOf(opts);
+        if (signature !== undefined && to.kind === 'docker') {
+          throw usageError('CONFLICTING_OPTIONS', 'the signature flags gate the daemonless pull; the Docker engine pulls by itself', 'pull into the cache or --to oci:DIR with the signature flags, then --to docker --from-cache');
         }
         const target = parseTarget(args, { usage: USAGE });
         const image = await imageSpec(ctx, target, opts);
@@ -63,7 +68,7 @@ export const pullCommand: CommandSpec = {
             ].join('\n'),
           };
         }
-        const data = await withProgress(ctx, pullSteps({ layout: to.kind === 'oci' }), (ui) => pull({ ...common, to, concurrency, onEvent: pullProgress(ui) }));
+        const data = await withProgress(ctx, pullSteps({ layout: to.kind === 'oci', signature: signature !== undefined }), (ui) => pull({ ...common, to, concurrency, signature, onEvent: pullProgress(ui) }));
         const outputs: Record<string, string> = { reference: data.reference, digest: data.digest };
         if (data.layout !== undefined) outputs['path'] = data.layout.dir;
         return {

@@ -10,12 +10,13 @@ import { imageOptions, type ImageOptions } from '../image-options.js';
 import { usageError } from '../../errors.js';
 import type { CommandSpec } from '../command.js';
 import { imageSpec } from '../resolve-target.js';
+import { signatureOptions, signatureRequirementOf, type SignatureFlags } from '../signature-options.js';
 
 const USAGE = 'kairos-img unpack <flavor> <variant> <dir> | <reference> <dir>';
 
 export const unpackCommand: CommandSpec = {
   register(program: Command, run) {
-    imageOptions(
+    signatureOptions(imageOptions(
       program
         .command('unpack')
         .argument('<image-and-dir...>', '<flavor> <variant> <dir>, or <reference> <dir>')
@@ -23,7 +24,7 @@ export const unpackCommand: CommandSpec = {
         .option('--force', 'replace a non-empty <dir> (atomically)')
         .option('--refresh', 'ask the registry for the tag even when the cache has it')
         .option('--via <engine>', 'native (default), docker (the engine pulls; its container export is written by the same safe writer) or luet (luet util unpack, or quay.io/luet/base through Docker)', 'native'),
-    )
+    ))
       .addHelpText('after', [
         '',
         'Examples:',
@@ -32,9 +33,13 @@ export const unpackCommand: CommandSpec = {
         '  kairos-img unpack quay.io/kairos/core-ubuntu-22-lts:v1.5.0 ./rootfs --json',
         '  kairos-img unpack opensuse core ./rootfs --via docker',
       ].join('\n'))
-      .action(run(async (ctx, args, opts: ImageOptions & { force?: boolean; refresh?: boolean; via: string }): Promise<CommandResult<UnpackSummary>> => {
+      .action(run(async (ctx, args, opts: ImageOptions & SignatureFlags & { force?: boolean; refresh?: boolean; via: string }): Promise<CommandResult<UnpackSummary>> => {
         if (opts.via !== 'native' && opts.via !== 'docker' && opts.via !== 'luet') {
           throw usageError('BAD_OPTION', `--via ${opts.via} is not an engine kairos-img knows`, 'use --via native, --via docker or --via luet');
+        }
+        const signature = await signatureRequirementOf(opts);
+        if (signature !== undefined && opts.via !== 'native') {
+          throw usageError('CONFLICTING_OPTIONS', `the signature flags gate the native unpack; --via ${opts.via} lets the engine pull by itself`, 'leave --via out to verify the signature before anything is written');
         }
         const dirArg = args[args.length - 1];
         if (args.length < 2 || dirArg === undefined) throw usageError('MISSING_ARGUMENT', 'name the image and the directory to unpack into', `usage: ${USAGE}`);
@@ -47,7 +52,7 @@ export const unpackCommand: CommandSpec = {
         };
         const via = opts.via;
         const data = via === 'native'
-          ? await withProgress(ctx, unpackSteps(), (ui) => unpack({ ...common, cacheDir: ctx.cacheDir, refresh: opts.refresh, onEvent: unpackProgress(ui) }))
+          ? await withProgress(ctx, unpackSteps({ signature: signature !== undefined }), (ui) => unpack({ ...common, cacheDir: ctx.cacheDir, refresh: opts.refresh, signature, onEvent: unpackProgress(ui) }))
           : await withProgress(ctx, unpackViaSteps(via), (ui) => unpackVia({ ...common, via, onEvent: unpackViaProgress(ui) }));
         const outputs: Record<string, string> = { reference: data.reference, path: data.dir };
         if (data.digest !== null) outputs['digest'] = data.digest;

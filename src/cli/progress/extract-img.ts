@@ -1,13 +1,14 @@
 /** `extract-img` as a task list. */
 import type { ExtractImgEvent } from '../../operations/events.js';
-import { commonProgress } from './pull.js';
+import { commonProgress, SIGNATURE_STEP } from './pull.js';
 import { transferText } from './runner.js';
 import type { StepDef, StepUi } from './task-list.js';
 
-export function extractImgSteps(via: 'native' | 'luet'): StepDef[] {
+export function extractImgSteps(via: 'native' | 'luet', opts: { signature?: boolean } = {}): StepDef[] {
   return [
     { id: 'resolve', title: 'Resolve the artifact' },
     { id: 'manifest', title: 'Fetch the manifest' },
+    ...(opts.signature === true ? [SIGNATURE_STEP] : []),
     { id: 'extract', title: via === 'luet' ? 'Unpack with luet and verify' : 'Extract and verify' },
   ];
 }

@@ -4,10 +4,14 @@ import { describeEvent } from '../../operations/client.js';
 import type { StepDef, StepUi } from './task-list.js';
 import { transferText } from './runner.js';
 
-export function pullSteps(opts: { layout: boolean }): StepDef[] {
+/** The gate's step, after the manifest in pull, unpack and extract-img when a policy is given. */
+export const SIGNATURE_STEP: StepDef = { id: 'signature', title: 'Verify the signature' };
+
+export function pullSteps(opts: { layout: boolean; signature?: boolean }): StepDef[] {
   return [
     { id: 'resolve', title: 'Resolve the image' },
     { id: 'manifest', title: 'Fetch the manifest' },
+    ...(opts.signature === true ? [SIGNATURE_STEP] : []),
     { id: 'layers', title: 'Fetch layers' },
     { id: 'verify', title: 'Verify and record the image' },
     ...(opts.layout ? [{ id: 'layout', title: 'Write the OCI layout' }] : []),
@@ -37,6 +41,11 @@ export function commonProgress(ui: StepUi, e: CommonEvent, opts: { manifestStep?
       break;
     case 'warning':
       ui.warn(e.message);
+      break;
+    case 'signature-checked':
+      // A failed check throws right after: the step then fails with the operation's error.
+      if (e.verified) ui.done('signature', `Signature verified: ${e.identity ?? e.policy}`);
+      else ui.title('signature', `No signature satisfies ${e.policy} (${e.found} found)`);
       break;
   }
 }

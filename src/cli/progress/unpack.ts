@@ -1,12 +1,13 @@
 /** `unpack` (native, `--via docker`, `--via luet`) as a task list. */
 import type { UnpackEvent, UnpackViaEvent } from '../../operations/events.js';
-import { commonProgress, mib } from './pull.js';
+import { commonProgress, mib, SIGNATURE_STEP } from './pull.js';
 import type { StepDef, StepUi } from './task-list.js';
 
-export function unpackSteps(): StepDef[] {
+export function unpackSteps(opts: { signature?: boolean } = {}): StepDef[] {
   return [
     { id: 'resolve', title: 'Resolve the image' },
     { id: 'manifest', title: 'Find the manifest' },
+    ...(opts.signature === true ? [SIGNATURE_STEP] : []),
     { id: 'unpack', title: 'Unpack the layers' },
     { id: 'record', title: 'Record the image in the cache' },
   ];

@@ -16,6 +16,12 @@ export function verifySteps(): StepDef[] {
   ];
 }
 
+/** The `files` step of the commands that read release files out of an image (verify, releases --image). */
+export function releaseFilesProgress(ui: StepUi, e: { type: 'release-files-layer'; layer: number; layers: number } | { type: 'release-files'; layersRead: number; layersTotal: number; bytesRead: number; bytesTotal: number }): void {
+  if (e.type === 'release-files-layer') ui.output('files', `layer ${e.layer + 1} of ${e.layers}`);
+  else ui.done('files', `Read ${e.layersRead} of ${e.layersTotal} layers (${e.bytesRead} of ${e.bytesTotal} bytes)`);
+}
+
 export function verifyProgress(ui: StepUi): (e: VerifyEvent) => void {
   return (e) => {
     switch (e.type) {
@@ -29,10 +35,8 @@ export function verifyProgress(ui: StepUi): (e: VerifyEvent) => void {
         ui.skip('files', FILES);
         break;
       case 'release-files-layer':
-        ui.output('files', `layer ${e.layer + 1} of ${e.layers}`);
-        break;
       case 'release-files':
-        ui.done('files', `Read ${e.layersRead} of ${e.layersTotal} layers (${e.bytesRead} of ${e.bytesTotal} bytes)`);
+        releaseFilesProgress(ui, e);
         break;
       case 'checked':
         ui.done('check', e.ok ? 'All checks passed' : `${e.failed} check${e.failed === 1 ? '' : 's'} failed`);

@@ -8,9 +8,10 @@
  * (docker and skopeo write manifest.json and index.json *last*, so a one-pass reader would have
  * to hold every layer somewhere anyway; the spool is that somewhere, removed on close).
  *
- * The header decoding is the minimum that locates members (ustar name/prefix, octal and base-256
- * sizes, GNU long names, PAX path/size); no package indexes a tar without reading it through
- * (tar-stream and node-tar parse streams), and entry *semantics* stay in src/unpack.
+ * Headers are decoded by src/unpack's one tar header decoder (tar-header.ts); this module only
+ * walks from header to header by seeking (no package indexes a tar without reading it through:
+ * tar-stream and node-tar parse streams) and keeps what locates a member: GNU long names, PAX
+ * path and size, links.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
@@ -18,9 +19,9 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { KairosImgError, isErrnoError, fsFailure, usageError } from '../../errors.js';
-import { detectFormat, layerToTarStream } from '../../unpack/index.js';
+import { BLOCK, decodeHeader, detectFormat, isHeaderOnly, isZeroBlock, layerToTarStream, parsePaxRecords, type HeaderBlock } from '../../unpack/index.js';
 import { TEMP_PREFIX } from '../layout.js';
-import { tempName } from '../temp-names.js';
+import { tempName } from '../../temp-names.js';
 
 export interface FileView {
   /** Names the directory or archive in messages. */
@@ -38,7 +39,6 @@ export interface FileView {
   close(): Promise<void>;
 }
 
-const BLOCK = 512;
 const MAX_LINK_HOPS = 8;
 const MAX_META = 1024 * 1024;
 
@@ -108,53 +108,13 @@ interface Member {
   link?: string | undefined;
 }
 
-function cstring(block: Buffer, start: number, length: number): string {
-  const end = block.indexOf(0, start);
-  return block.toString('utf8', start, end < 0 || end > start + length ? start + length : end);
-}
-
-function numeric(block: Buffer, start: number, length: number): number {
-  const first = block[start] ?? 0;
-  if ((first & 0x80) !== 0) {
-    // base-256 (GNU/star): big-endian, the top bit of the first byte is the flag.
-    let n = first & 0x7f;
-    for (let i = start + 1; i < start + length; i++) n = n * 256 + (block[i] ?? 0);
-    return n;
-  }
-  const text = block.toString('latin1', start, start + length).replace(/[\0 ]+$/g, '').trim();
-  if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text)) return Number.NaN;
-  return parseInt(text, 8);
-}
-
-function checksumOk(block: Buffer): boolean {
-  const stored = numeric(block, 148, 8);
-  let unsigned = 0;
-  for (let i = 0; i < BLOCK; i++) unsigned += i >= 148 && i < 156 ? 0x20 : (block[i] ?? 0);
-  return stored === unsigned;
-}
-
-function isZero(block: Buffer): boolean {
-  for (const b of block) if (b !== 0) return false;
-  return true;
-}
-
-/** PAX records `len key=value\n`: only `path` and `size` matter for locating members. */
+/** PAX records: only `path` and `size` matter for locating members. */
 function paxFields(data: Buffer): { path?: string; size?: number } {
   const out: { path?: string; size?: number } = {};
-  let pos = 0;
-  while (pos < data.length) {
-    const space = data.indexOf(0x20, pos);
-    if (space < 0) break;
-    const len = Number(data.toString('latin1', pos, space));
-    if (!Number.isSafeInteger(len) || len <= 0 || pos + len > data.length) break;
-    const record = data.toString('utf8', space + 1, pos + len - 1);
-    const eq = record.indexOf('=');
-    const key = record.slice(0, eq);
-    const value = record.slice(eq + 1);
-    if (key === 'path') out.path = value;
-    if (key === 'size' && /^\d+$/.test(value)) out.size = Number(value);
-    pos += len;
+  for (const r of parsePaxRecords(data)) {
+    if (r.key === 'path') out.path = r.value.toString('utf8');
+    const text = r.value.toString('latin1');
+    if (r.key === 'size' && /^\d+$/.test(text)) out.size = Number(text);
   }
   return out;
 }
@@ -190,48 +150,49 @@ async function indexTar(fh: FileHandle, fileSize: number, where: string): Promis
       break; // no end-of-archive blocks: GNU tar accepts that too
     }
     await fh.read(block, 0, BLOCK, pos);
-    if (isZero(block)) {
+    if (isZeroBlock(block)) {
       if (pos === 0) throw notAnArchive(where, 'it starts with a zero block (an empty archive)');
       break;
     }
-    if (!checksumOk(block)) {
+    let header: HeaderBlock;
+    try {
+      header = decodeHeader(block);
+    } catch (e) {
       if (pos === 0) throw notAnArchive(where, describeStart(Buffer.from(block)));
-      throw new KairosImgError('ARCHIVE_CORRUPT', `${where}: the tar header at offset ${pos} is damaged (bad checksum)`, { hint: 'the archive is truncated or corrupted; write it again' });
+      throw new KairosImgError('ARCHIVE_CORRUPT', `${where}: the tar header at offset ${pos} is damaged (${(e as Error).message})`, { hint: 'the archive is truncated or corrupted; write it again' });
     }
-    const type = String.fromCharCode(block[156] ?? 0);
-    let name = cstring(block, 0, 100);
-    const magic = block.toString('latin1', 257, 263);
-    if (magic === 'ustar\0') {
-      const prefix = cstring(block, 345, 155);
-      if (prefix !== '') name = `${prefix}/${name}`;
-    }
-    const headerSize = numeric(block, 124, 12);
-    const size = pax.size ?? headerSize;
+    const type = header.typeflag;
+    const name = header.name;
+    const size = pax.size ?? header.size;
     if (!Number.isSafeInteger(size) || size < 0) throw new KairosImgError('ARCHIVE_CORRUPT', `${where}: the tar header at offset ${pos} has an invalid size`);
     const data = pos + BLOCK;
-    const next = data + Math.ceil(size / BLOCK) * BLOCK;
-    const stored = type === '1' || type === '2' || type === '3' || type === '4' || type === '5' || type === '6' ? 0 : size;
+    const stored = isHeaderOnly(type) ? 0 : size;
+    const next = data + Math.ceil(stored / BLOCK) * BLOCK;
     if (data + stored > fileSize) {
       throw new KairosImgError('ARCHIVE_CORRUPT', `${where} is truncated: ${name} needs ${stored} bytes at offset ${data}, the file has ${fileSize}`, { hint: 'the archive was cut short (an interrupted download or docker save); write it again' });
     }
     if (type === 'L') {
       longName = (await readMeta(data, size)).toString('utf8').replace(/\0+$/, '');
     } else if (type === 'x') {
-      pax = paxFields(await readMeta(data, size));
+      try {
+        pax = paxFields(await readMeta(data, size));
+      } catch (e) {
+        throw new KairosImgError('ARCHIVE_CORRUPT', `${where}: the PAX header at offset ${pos} is damaged (${(e as Error).message})`);
+      }
     } else if (type === 'K' || type === 'g') {
       // a long link name (targets of links we resolve are short) / PAX globals: nothing to locate
     } else {
       const full = normalizeMemberName(pax.path ?? longName ?? name);
       if (type === '0' || type === '\0' || type === '7') members.set(full, { offset: data, size });
       if (type === '1' || type === '2') {
-        const linkname = cstring(block, 157, 100);
+        const linkname = header.linkname;
         const target = type === '1' ? normalizeMemberName(linkname) : normalizeMemberName(path.posix.join(path.posix.dirname(full), linkname));
         members.set(full, { offset: 0, size: 0, link: target });
       }
       longName = undefined;
       pax = {};
     }
-    pos = type === '1' || type === '2' || type === '5' ? data : next;
+    pos = next;
   }
   return members;
 }

@@ -39,11 +39,12 @@ describe('classifyEntry', () => {
     expect(classifyEntry('build/.wh.old.img', 'file')).toMatchObject({ kind: 'skip', reason: 'metadata' });
   });
 
-  it('maps tar-stream types', () => {
+  it('maps the tar walk`s entry kinds', () => {
     expect(entryTypeOf('file')).toBe('file');
-    expect(entryTypeOf('contiguous-file')).toBe('file');
+    expect(entryTypeOf('dir')).toBe('directory');
+    expect(entryTypeOf('hardlink')).toBe('link');
     expect(entryTypeOf('symlink')).toBe('symlink');
-    expect(entryTypeOf('pax-header')).toBe('other');
+    expect(entryTypeOf(undefined)).toBe('other');
   });
 });
 

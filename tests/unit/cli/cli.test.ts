@@ -88,11 +88,12 @@ describe('bad input: exit 2, one line naming the problem, a hint, no stack trace
 });
 
 describe('flavors', () => {
+  // issue 16: `flavors` now shows the newest release by default; the seed table is `--version v1.5.0`.
   it('prints the seed matrix as a table and as JSON', async () => {
-    const human = await cli(['flavors']);
+    const human = await cli(['flavors', '--version', 'v1.5.0']);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^alpine-arm-rpi\s+core\s+quay\.io\/kairos\/core-alpine-arm-rpi\s+arm64\s/m);
-    const json = await cli(['flavors', '--json']);
+    const json = await cli(['flavors', '--version', 'v1.5.0', '--json']);
     const doc = JSON.parse(json.stdout) as { rows: Array<{ flavor: string; variant: string; repository: string; arches: string[] }> };
     expect(doc.rows.find((r) => r.flavor === 'ubuntu-22-lts' && r.variant === 'standard')?.repository).toBe('quay.io/kairos/kairos-ubuntu-22-lts');
     expect(doc.rows.find((r) => r.flavor === 'opensuse-arm-rpi' && r.variant === 'core')?.arches).toEqual(['arm64']);

@@ -92,7 +92,8 @@ describe('support', () => {
   it('fails an outdated patch, an unsupported branch and a pre-release, naming the upgrade', () => {
     expectCheck(checkSupport('v1.4.0', core), false, /^outdated patch: .*upgrade to v1\.4\.1$/);
     expectCheck(checkSupport('v1.3.2', core), false, /^unsupported branch: .*only the latest release branch v1\.4.*upgrade to v1\.4\.1$/);
-    expectCheck(checkSupport('v1.5.0-rc1', core), false, /^pre-release: .*upgrade to v1\.4\.1$/);
+    // A pre-release newer than the newest release is told to use that release (issue 16), not to "upgrade" to an older one.
+    expectCheck(checkSupport('v1.5.0-rc1', core), false, /^pre-release: .*; use v1\.4\.1$/);
   });
 
   it('fails an outdated k3s patch and a k3s the release does not publish', () => {
@@ -232,7 +233,7 @@ describe('upstream-pin', () => {
     const t = tag('3.18-core-amd64-generic-v2.4.3');
     const alpine = identifyFlavor(catalog, 'kairos/alpine', t);
     // Alpine 3.18.4 fits the 3.18 pin, read from /etc/alpine-release alone.
-    expectCheck(checkUpstreamPin({ tag: t, files: files({ '/etc/alpine-release': '3.18.4\n' }), flavor: alpine }), true, /^alpine 3\.18\.4 \(\/etc\/alpine-release\) matches the pin of alpine-opensuse-leap or alpine-ubuntu v2\.4\.3: alpine 3\.18$/);
+    expectCheck(checkUpstreamPin({ tag: t, files: files({ '/etc/alpine-release': '3.18.4\n' }), flavor: alpine }), true, /^alpine 3\.18\.4 \(\/etc\/alpine-release\) matches the pin of alpine or alpine-opensuse-leap or alpine-ubuntu v2\.4\.3: alpine 3\.18$/);
   });
 
   it('fails a distribution release that contradicts the pin (kairos/core-opensuse-leap:v2.3.0)', () => {
@@ -252,8 +253,9 @@ describe('upstream-pin', () => {
   });
 
   it('is skipped when the flavor is unknown or its candidates disagree', () => {
-    const t = tag('leap-15.6-core-arm64-rpi4-v3.4.2');
-    expectCheck(checkUpstreamPin({ tag: t, files: files({}), flavor: identifyFlavor(catalog, 'kairos/opensuse', t) }), 'skipped', /flavor unknown: no opensuse flavor of the catalog is pinned to "leap-15\.6"/);
+    // (issue 16 added leap-15.6, which this test used as the unknown release: an invented one now)
+    const t = tag('leap-15.7-core-arm64-rpi4-v3.4.2');
+    expectCheck(checkUpstreamPin({ tag: t, files: files({}), flavor: identifyFlavor(catalog, 'kairos/opensuse', t) }), 'skipped', /flavor unknown: no opensuse flavor of the catalog is pinned to "leap-15\.7"/);
     const two = { candidates: [...opensuse('v1.4.0').candidates, ...flavorByName(catalog, 'ubuntu', 'v1.4.0').candidates], names: [] };
     expectCheck(checkUpstreamPin({ tag: tag('v1.4.0'), files: files({}), flavor: two }), 'skipped', /opensuse or ubuntu have different pins/);
   });
@@ -318,13 +320,15 @@ describe('flavor identity', () => {
     expect(identifyFlavor(catalog, 'kairos/opensuse', tag('leap-15.5-core-arm64-rpi4-v2.4.3')).candidates.map((f) => f.name)).toEqual(['opensuse-arm-rpi']);
     expect(identifyFlavor(catalog, 'kairos/opensuse', tag('leap-15.5-core-amd64-generic-v2.4.3')).candidates.map((f) => f.name)).toEqual(['opensuse-leap']);
     const alpine = identifyFlavor(catalog, 'kairos/alpine', tag('3.19-core-amd64-generic-v2.5.0'));
-    expect(alpine.candidates.map((f) => f.name)).toEqual(['alpine-opensuse-leap', 'alpine-ubuntu']);
+    // issue 16: the pure Alpine flavor of the v2.4.2+ matrices is in the catalog too
+    expect(alpine.candidates.map((f) => f.name)).toEqual(['alpine', 'alpine-opensuse-leap', 'alpine-ubuntu']);
     expect(alpine.pin).toMatchObject({ os: 'alpine', release: '3.19' });
   });
 
   it('says why a v2.4.2+ reference names no flavor', () => {
-    expect(identifyFlavor(catalog, 'kairos/debian', tag('12-core-amd64-generic-v2.4.3')).reason).toMatch(/"debian" is no flavor family/);
-    expect(identifyFlavor(catalog, 'kairos/opensuse', tag('leap-15.6-core-arm64-rpi4-v3.4.2')).reason).toMatch(/pinned to "leap-15\.6" with model rpi4 at v3\.4\.2/);
+    // issue 16 added debian and leap-15.6 to the catalog, which this test used as unknown: invented ones now
+    expect(identifyFlavor(catalog, 'kairos/gentoo', tag('23.0-core-amd64-generic-v2.4.3')).reason).toMatch(/"gentoo" is no flavor family/);
+    expect(identifyFlavor(catalog, 'kairos/opensuse', tag('leap-15.7-core-arm64-rpi4-v3.4.2')).reason).toMatch(/pinned to "leap-15\.7" with model rpi4 at v3\.4\.2/);
   });
 
   it('names a catalog flavor directly, with its family from v2.4.2', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { aliasKey, ancestorsOf, isWithin, nameProblem, normalizeEntryName, parentOf } from '../../../src/unpack/entry-path.js';
-import { childSurvivesOpaque, entryKindOf, entryMeta, isPrivilegedXattr, placementFor, whiteoutAction } from '../../../src/unpack/entry-semantics.js';
+import { aliasKey, ancestorsOf, displayName, isWithin, nameProblem, nameTooLong, normalizeEntryName, parentOf, toBytes } from '../../../src/unpack/entry-path.js';
+import { childSurvivesOpaque, entryMeta, isPrivilegedXattr, placementFor, whiteoutAction } from '../../../src/unpack/entry-semantics.js';
+import { entryKindOf } from '../../../src/unpack/tar-header.js';
 import { checkFormat, compressionOfMediaType, detectFormat } from '../../../src/unpack/layer-format.js';
 import { MAX_SYMLINKS, resolveInRoot, type NodeInfo } from '../../../src/unpack/resolve-in-root.js';
 import { classifyWhiteout } from '../../../src/unpack/whiteout.js';
@@ -36,6 +37,23 @@ describe('normalizeEntryName', () => {
     expect(nameProblem('ok')).toBeUndefined();
   });
 
+  it('displays byte names: UTF-8 as text, other bytes and controls as \\xNN, long ones cut', () => {
+    expect(displayName(toBytes('日本/café'))).toBe('日本/café');
+    expect(displayName('col-\xfe\xfd')).toBe('col-\\xfe\\xfd');
+    expect(displayName('a\u0000b\u001b')).toBe('a\\x00b\\x1b');
+    expect(displayName('\xc0\xaf')).toBe('\\xc0\\xaf'); // overlong '/'
+    expect(displayName('\xed\xa0\x80')).toBe('\\xed\\xa0\\x80'); // a surrogate
+    const long = displayName('x'.repeat(1_000_000));
+    expect(long).toBe(`${'x'.repeat(200)}…`);
+  });
+
+  it('names too long for Linux', () => {
+    expect(nameTooLong(`${'a'.repeat(255)}/b`, '/r')).toBe(false);
+    expect(nameTooLong(`${'a'.repeat(256)}/b`, '/r')).toBe(true);
+    expect(nameTooLong('a/'.repeat(2047), '/r')).toBe(true);
+    expect(nameTooLong('a/'.repeat(2000), '/r')).toBe(false);
+  });
+
   it('path helpers', () => {
     expect(parentOf('a/b/c')).toBe('a/b');
     expect(parentOf('a')).toBe('');
@@ -47,10 +65,10 @@ describe('normalizeEntryName', () => {
     expect(isWithin('x', '')).toBe(true);
   });
 
-  it('aliasKey folds case and Unicode normalisation', () => {
+  it('aliasKey folds case and Unicode normalisation (of names as bytes, decoded as UTF-8)', () => {
     expect(aliasKey('ETC/Foo')).toBe(aliasKey('etc/foo'));
-    expect(aliasKey('caf\u00e9')).toBe(aliasKey('cafe\u0301'));
-    expect(aliasKey('\u212a')).toBe(aliasKey('k')); // Kelvin sign
+    expect(aliasKey(toBytes('caf\u00e9'))).toBe(aliasKey(toBytes('cafe\u0301')));
+    expect(aliasKey(toBytes('\u212a'))).toBe(aliasKey('k')); // Kelvin sign
     expect(aliasKey('a')).not.toBe(aliasKey('b'));
   });
 });
@@ -76,16 +94,21 @@ describe('classifyWhiteout', () => {
 
 describe('entry semantics', () => {
   it('maps tar types', () => {
-    expect(entryKindOf('file')).toBe('file');
-    expect(entryKindOf('contiguous-file')).toBe('file');
-    expect(entryKindOf(undefined)).toBe('file');
-    expect(entryKindOf('directory')).toBe('dir');
-    expect(entryKindOf('link')).toBe('hardlink');
-    expect(entryKindOf('symlink')).toBe('symlink');
-    expect(entryKindOf('character-device')).toBe('char-device');
-    expect(entryKindOf('block-device')).toBe('block-device');
-    expect(entryKindOf('fifo')).toBe('fifo');
-    expect(entryKindOf('gnu-long-path')).toBeUndefined();
+    expect(entryKindOf('0')).toBe('file');
+    expect(entryKindOf('7')).toBe('file');
+    expect(entryKindOf('\u0000')).toBe('file');
+    expect(entryKindOf('\u0000', 'old-dir/')).toBe('dir');
+    expect(entryKindOf('0', 'bsd-dir/')).toBe('dir');
+    expect(entryKindOf('5')).toBe('dir');
+    expect(entryKindOf('1')).toBe('hardlink');
+    expect(entryKindOf('2')).toBe('symlink');
+    expect(entryKindOf('3')).toBe('char-device');
+    expect(entryKindOf('4')).toBe('block-device');
+    expect(entryKindOf('6')).toBe('fifo');
+    expect(entryKindOf('L')).toBeUndefined();
+    // Unknown types are never files (GNU tar would write them as files).
+    expect(entryKindOf('Q')).toBeUndefined();
+    expect(entryKindOf('V')).toBeUndefined();
   });
 
   it('placement: dir over dir merges, anything else over something replaces', () => {
@@ -99,24 +122,16 @@ describe('entry semantics', () => {
   });
 
   it('metadata: modes with special bits, PAX ids and times, xattrs', () => {
-    const m = entryMeta(
-      {
-        mode: 0o104755,
-        uid: 1,
-        gid: 2,
-        mtime: new Date(1000_000),
-        pax: { uid: '3000000', mtime: '1234.5', 'SCHILY.xattr.user.k': 'v', 'SCHILY.xattr.security.capability': 'c', comment: 'x' },
-      },
-      'file',
-    );
+    const pax = new Map(Object.entries({ uid: '3000000', mtime: '1234.5', 'SCHILY.xattr.user.k': 'v', 'SCHILY.xattr.security.capability': 'c', comment: 'x' }).map(([k, v]) => [k, Buffer.from(v)]));
+    const m = entryMeta({ mode: 0o104755, uid: 1, gid: 2, mtime: 1000, pax }, 'file');
     expect(m.mode).toBe(0o4755);
     expect(m.uid).toBe(3000000);
     expect(m.gid).toBe(2);
     expect(m.mtime).toBe(1234.5);
     expect(m.atime).toBe(1234.5);
     expect(m.xattrs).toEqual([
-      { name: 'user.k', value: 'v' },
-      { name: 'security.capability', value: 'c' },
+      { name: 'user.k', value: Buffer.from('v') },
+      { name: 'security.capability', value: Buffer.from('c') },
     ]);
     expect(entryMeta({}, 'dir').mode).toBe(0o755);
     expect(entryMeta({ mode: 0o1777 }, 'dir').mode).toBe(0o1777);
