@@ -167,6 +167,20 @@ describe('the rest of the tool reads sources alike', () => {
   }, 120_000);
 });
 
+describe('diff reads sources too', () => {
+  it('a docker save of an image against the registry image: the same release, the same packages', async () => {
+    const saved = path.join(work, 'saved.tar');
+    if (!existsSync(saved)) await dockerSave(OPENSUSE, saved);
+    const r = await cli(['diff', `docker-archive:${saved}`, OPENSUSE, '--json', '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    const d = json<{ a: { reference: string; release: Record<string, string> }; b: { reference: string; release: Record<string, string> } }>(r);
+    expect(d.a.reference).toBe(`docker-archive:${saved}`);
+    expect(d.b.reference).toBe(OPENSUSE);
+    expect(d.a.release['VERSION']).toBe('v1.3.2');
+    expect(d.a.release).toEqual(d.b.release);
+  });
+});
+
 describe('bad input gets a clear error naming what is there', () => {
   const code = (r: { stdout: string }): string => (json<{ error: { code: string } }>(r as never)).error.code;
   const message = (r: { stdout: string }): string => (json<{ error: { message: string } }>(r as never)).error.message;
