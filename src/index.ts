@@ -61,7 +61,17 @@ export { verifyImageSignature, checkImageSignatures } from './operations/signatu
 export type { SignatureRequirement, SignatureReport, SignatureVerifyOptions } from './operations/signature.js';
 export { signatureGate, signedBlobsCheck } from './operations/signature-gate.js';
 export type { SignedBlob } from './operations/signature-gate.js';
-export { signatureSource, tagSchemaReferrers } from './operations/signature-source.js';
+export { signatureSource, registryReferrersOf } from './operations/signature-source.js';
 export { sbom } from './operations/sbom.js';
 export type { SbomOptions, SbomReport, SbomEntry } from './operations/sbom.js';
 export * as signature from './signature/index.js';
+
+export { artifactPush, artifactAttach } from './operations/artifact-push.js';
+export type { ArtifactPushOptions, ArtifactAttachOptions, ArtifactPushSummary, ArtifactAttachSummary, ArtifactFileSpec, PushedLayer } from './operations/artifact-push.js';
+export { artifactPull } from './operations/artifact-pull.js';
+export type { ArtifactPullOptions, ArtifactPullSummary, PulledFile } from './operations/artifact-pull.js';
+export { artifactDiscover } from './operations/artifact-discover.js';
+export type { ArtifactDiscoverOptions, ArtifactDiscoverSummary, DiscoveredReferrer } from './operations/artifact-discover.js';
+export type * from './operations/artifact-events.js';
+export { listReferrers, findReferrers, indexReferrer } from './registry/index.js';
+export type { ReferrersTarget, ListReferrersOptions } from './registry/index.js';

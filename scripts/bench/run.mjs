@@ -6,7 +6,8 @@
 // several times slower for whichever variant comes next — noise that would swamp the comparison.
 // Without mount rights the runs share one directory (removed and synced between runs) instead.
 // A readable table, then one JSON document, go to stdout; the JSON is also written to
-// $BENCH_DIR/last.json. BENCH_ONLY=pull,unpack,artifacts,archive,mirror limits the sections.
+// $BENCH_DIR/last.json. BENCH_ONLY=pull,unpack,artifacts,oras,archive,mirror limits the sections;
+// oras-5g (a 5 GiB artifact pushed and pulled once for the peak RSS) runs only when named there.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import os from 'node:os';
@@ -16,7 +17,7 @@ import { BENCH_DIR, REPOSITORY, TAG, ensureLayout, ensurePushed } from './build-
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'pull,unpack,artifacts,archive,mirror').split(',').map((s) => s.trim()));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'pull,unpack,artifacts,oras,archive,mirror').split(',').map((s) => s.trim()));
 const registry = process.env.KIMG_REGISTRY;
 if (!registry) {
   process.stderr.write('bench: KIMG_REGISTRY is not set (run through scripts/bench.sh)\n');
@@ -116,7 +117,8 @@ async function rounds(section, variants) {
     const order = variants.map((_, i) => variants[(i + r) % variants.length]);
     for (const v of order) {
       freshTarget();
-      const res = await measure(`${section}-${v.key}`, ...v.command());
+      const [cmd, args] = v.command();
+      const res = await measure(`${section}-${v.key}`, cmd, args, { cwd: v.cwd });
       if (r === 0 && v.check) res.check = v.check();
       log(`${section} round ${r + 1}/${ROUNDS} ${v.label}: ${res.seconds.toFixed(2)} s, peak RSS ${res.peakRssMB.toFixed(0)} MB`);
       runs[v.key].push(res);
@@ -156,9 +158,99 @@ async function benchPull() {
   return {
     ...res,
     ratio,
-    targets: { ratio: 1.1, peakRssMB: 200 },
-    met: { ratio: ratio <= 1.1, peakRss: res.kairosImg.peakRssMB <= 200 },
+    targets: { ratio: 0.8, peakRssMB: 100 },
+    met: { ratio: ratio <= 0.8, peakRss: res.kairosImg.peakRssMB <= 100 },
   };
+}
+
+// --- ORAS artifacts: kairos-img artifact push|pull against the same HTTP work done by curl --------
+
+const orasDir = path.join(BENCH_DIR, 'oras');
+const ORAS_FILE_MIB = Number(process.env.BENCH_ORAS_MIB ?? 600);
+
+/** A file of `mib` MiB of random bytes (incompressible, like a compressed disk image), made once. */
+function orasFile(name, mib, source = '/dev/urandom') {
+  mkdirSync(orasDir, { recursive: true });
+  const file = path.join(orasDir, name);
+  if (existsSync(file) && statSync(file).size === mib * 1024 * 1024) return file;
+  log(`making ${file} (${mib} MiB from ${source}), once`);
+  execFileSync('bash', ['-c', `head -c ${mib * 1024 * 1024} ${source} > "$1.tmp" && mv "$1.tmp" "$1"`, 'mk', file]);
+  return file;
+}
+
+const sha256Of = (file) => execFileSync('sha256sum', [file], { encoding: 'utf8' }).split(' ')[0];
+
+/**
+ * Push: kairos-img artifact push (digest read, HEAD, POST, monolithic or chunked PUT, manifest) of
+ * a 600 MiB file, against `sha256sum` of the file plus curl's POST and PUT ?digest= of it. Each
+ * round pushes into a repository of its own, so nothing is skipped as already there.
+ */
+async function benchOrasPush() {
+  const file = orasFile('file.bin', ORAS_FILE_MIB);
+  let n = 0;
+  const repo = (v) => `bench/oras-push-${process.pid}-${v}-${n++}`;
+  const curlPush = [
+    'set -eo pipefail',
+    'reg="$1"; repo="$2"; file="$3"',
+    'd=$(sha256sum "$file" | cut -d" " -f1)',
+    'loc=$(curl -sSf -X POST -D - -o /dev/null "http://$reg/v2/$repo/blobs/uploads/" | tr -d "\r" | awk -F": " \'tolower($1)=="location"{print $2}\')',
+    'case $loc in http*) ;; *) loc="http://$reg$loc" ;; esac',
+    'case $loc in *\\?*) sep="&" ;; *) sep="?" ;; esac',
+    'curl -sSf -X PUT -H "Content-Type: application/octet-stream" -T "$file" -o /dev/null "$loc${sep}digest=sha256:$d"',
+  ].join('\n');
+  const res = await rounds('oras-push', [
+    {
+      key: 'kairosImg', label: `kairos-img artifact push (${ORAS_FILE_MIB} MiB)`,
+      command: () => ['node', [cli, 'artifact', 'push', `${registry}/${repo('k')}:v1`, path.basename(file), '--plain-http', '--quiet', '--json']],
+      cwd: orasDir,
+    },
+    {
+      key: 'curl', label: 'sha256sum + curl POST + PUT ?digest=',
+      command: () => ['bash', ['-c', curlPush, 'push', registry, repo('c'), file]],
+    },
+  ]);
+  const ratio = round3(res.kairosImg.medianSeconds / res.curl.medianSeconds);
+  return { ...res, ratio, targets: { ratio: 1.2 }, met: { ratio: ratio <= 1.2 } };
+}
+
+/** Pull: kairos-img artifact pull (verified, temp name, fsync, rename) against curl GET to a file plus sha256sum. */
+async function benchOrasPull() {
+  const file = orasFile('file.bin', ORAS_FILE_MIB);
+  const ref = `${registry}/bench/oras-pull:v${ORAS_FILE_MIB}`;
+  const pushed = spawnSync('node', [cli, 'artifact', 'push', ref, path.basename(file), '--plain-http', '--quiet', '--json'], { cwd: orasDir, encoding: 'utf8' });
+  if (pushed.status !== 0) throw new Error(`pushing the pull bench artifact failed: ${pushed.stderr}`);
+  const digest = `sha256:${sha256Of(file)}`;
+  const out = path.join(mnt, 'oras-out');
+  const res = await rounds('oras-pull', [
+    {
+      key: 'kairosImg', label: `kairos-img artifact pull (${ORAS_FILE_MIB} MiB)`,
+      command: () => ['node', [cli, 'artifact', 'pull', ref, '--out', out, '--plain-http', '--quiet', '--json']],
+      check: () => sha256Of(path.join(out, path.basename(file))) === digest.slice(7),
+    },
+    {
+      key: 'curl', label: 'curl GET to a file + sha256sum',
+      command: () => ['bash', ['-c', 'set -e; mkdir -p "$2"; curl -sSf -o "$2/file.bin" "$1"; sha256sum "$2/file.bin" > /dev/null',
+        'pull', `http://${registry}/v2/bench/oras-pull/blobs/${digest}`, out]],
+    },
+  ]);
+  const ratio = round3(res.kairosImg.medianSeconds / res.curl.medianSeconds);
+  return { ...res, ratio, targets: { ratio: 1.0 }, met: { ratio: ratio <= 1.0 } };
+}
+
+/** Peak RSS of pushing and pulling a 5 GiB file, measured once (BENCH_ONLY=oras-5g). */
+async function benchOrasBig() {
+  const mib = Number(process.env.BENCH_ORAS_BIG_MIB ?? 5120);
+  const file = orasFile('big.bin', mib, '/dev/zero');
+  const ref = `${registry}/bench/oras-big-${process.pid}:v1`;
+  const out = path.join(mnt, 'oras-big-out');
+  freshTarget();
+  const push = await measure('oras-big-push', 'node', [cli, 'artifact', 'push', ref, path.basename(file), '--plain-http', '--quiet', '--json'], { cwd: orasDir });
+  log(`oras-5g push: ${push.seconds.toFixed(1)} s, peak RSS ${push.peakRssMB} MB`);
+  const pull = await measure('oras-big-pull', 'node', [cli, 'artifact', 'pull', ref, '--out', out, '--plain-http', '--quiet', '--json']);
+  log(`oras-5g pull: ${pull.seconds.toFixed(1)} s, peak RSS ${pull.peakRssMB} MB`);
+  releaseTarget();
+  const peak = Math.max(push.peakRssMB, pull.peakRssMB);
+  return { mib, push, pull, targets: { peakRssMB: 150 }, met: { peakRss: peak <= 150 } };
 }
 
 async function benchUnpack(facts) {
@@ -304,7 +396,7 @@ function table(report) {
     lines.push('pull');
     row(p.kairosImg.label, p.kairosImg);
     row(p.skopeo.label, p.skopeo);
-    lines.push(`  ratio kairos-img / skopeo: ${p.ratio.toFixed(3)} (target ≤ 1.1: ${mark(p.met.ratio)}); kairos-img peak RSS ${p.kairosImg.peakRssMB} MB (≤ 200: ${mark(p.met.peakRss)})`);
+    lines.push(`  ratio kairos-img / skopeo: ${p.ratio.toFixed(3)} (target ≤ 0.8: ${mark(p.met.ratio)}); kairos-img peak RSS ${p.kairosImg.peakRssMB} MB (≤ 100: ${mark(p.met.peakRss)})`);
   }
   if (report.unpack) {
     const u = report.unpack;
@@ -319,6 +411,20 @@ function table(report) {
     row(a.floor.label, a.floor);
     row(a.kairosImg.label, a.kairosImg);
     lines.push(`  ratio kairos-img / floor: ${a.ratio.toFixed(3)}; kairos-img peak RSS ${a.peakRssMB} MB; entries floor ${a.floor.check} kairos-img ${a.kairosImg.check}`);
+  }
+  if (report.oras) {
+    const { push, pull } = report.oras;
+    lines.push('ORAS artifacts');
+    row(push.kairosImg.label, push.kairosImg);
+    row(push.curl.label, push.curl);
+    lines.push(`  push ratio ${push.ratio.toFixed(3)} (≤ 1.2: ${mark(push.met.ratio)})`);
+    row(pull.kairosImg.label, pull.kairosImg);
+    row(pull.curl.label, pull.curl);
+    lines.push(`  pull ratio ${pull.ratio.toFixed(3)} (≤ 1.0: ${mark(pull.met.ratio)}); file verified: ${pull.kairosImg.check}`);
+  }
+  if (report.orasBig) {
+    const b = report.orasBig;
+    lines.push(`ORAS ${b.mib} MiB once: push ${b.push.seconds} s / ${b.push.peakRssMB} MB, pull ${b.pull.seconds} s / ${b.pull.peakRssMB} MB (peak RSS ≤ 150: ${mark(b.met.peakRss)})`);
   }
   if (report.artifacts) {
     lines.push('artifacts (scripts/bench-artifacts.mjs)');
@@ -351,6 +457,8 @@ async function main() {
   if (ONLY.has('pull')) report.pull = await benchPull();
   if (ONLY.has('unpack')) report.unpack = await benchUnpack(facts);
   if (ONLY.has('artifacts')) report.artifacts = benchArtifacts();
+  if (ONLY.has('oras')) report.oras = { push: await benchOrasPush(), pull: await benchOrasPull() };
+  if (ONLY.has('oras-5g')) report.orasBig = await benchOrasBig();
   if (ONLY.has('archive')) report.archive = await benchArchive();
   report.machine.targetFilesystem = freshFs ? 'a fresh ext4 (loop-mounted sparse file) per timed run' : `${report.machine.workFilesystem}, shared by all runs`;
   const json = JSON.stringify(report, null, 2);

@@ -51,7 +51,9 @@ export function buildProgram(io: Io, state: { exitCode: number }, specs: readonl
     const args = actionArgs.slice(0, -2).flatMap((a) => (Array.isArray(a) ? (a as string[]) : a === undefined ? [] : [String(a)]));
     const ctx = createContext(globals, io);
     const result = await handler(ctx, args, opts as never);
-    await render(result, { json: ctx.json, stdout: io.stdout, style: ctx.style, env: io.env });
+    const names: string[] = [];
+    for (let c: Command | null = cmd; c !== null && c.parent !== null; c = c.parent) names.unshift(c.name());
+    await render(result, { json: ctx.json, stdout: io.stdout, style: ctx.style, env: io.env, command: names.join(' ') });
     state.exitCode = result.exitCode ?? 0;
   };
 

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { interrupted, isAbortError, KairosImgError } from '../errors.js';
 import { unpackTarStreams, type UnpackReport } from '../unpack/index.js';
 import { engineAddress, type EngineAddress } from './docker-host.js';
@@ -78,7 +78,10 @@ export function engineUnreachable(address: EngineAddress, cause: unknown): Kairo
 export async function connectDocker(opts: ConnectOptions = {}): Promise<EngineConnection> {
   const address = engineAddress(opts.env ?? process.env);
   opts.signal?.throwIfAborted();
-  const docker = new Docker(dockerOptions(address));
+  // Loaded on first use: dockerode (and ssh2, protobufjs under it) costs ~120 ms of start-up
+  // that commands without an engine should not pay.
+  const { default: DockerClient } = await import('dockerode');
+  const docker = new DockerClient(dockerOptions(address));
   const timeout = AbortSignal.timeout(opts.timeoutMs ?? 15_000);
   const signal = opts.signal === undefined ? timeout : AbortSignal.any([opts.signal, timeout]);
   try {

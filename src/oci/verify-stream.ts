@@ -27,6 +27,8 @@ export interface VerifyOptions {
   onMismatch?: ((error: KairosImgError) => Error) | undefined;
   /** Called once the content matched, just before the stream ends. */
   onVerified?: (() => void) | undefined;
+  /** Bytes buffered on each side (default 1 MiB); less keeps concurrent downloads' memory down. */
+  highWaterMark?: number | undefined;
 }
 
 export function verifyingStream(desc: Pick<Descriptor, 'digest' | 'size'>, opts: VerifyOptions = {}): Transform {
@@ -36,7 +38,7 @@ export function verifyingStream(desc: Pick<Descriptor, 'digest' | 'size'>, opts:
   const fail = (e: KairosImgError): Error => opts.onMismatch?.(e) ?? e;
   return new Transform({
     // Large chunks pass through as they are; no re-buffering on multi-GB paths.
-    highWaterMark: 1024 * 1024,
+    highWaterMark: opts.highWaterMark ?? 1024 * 1024,
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
       n += chunk.length;
       if (n > desc.size) return cb(fail(sizeMismatch(what, desc.size, `more than ${desc.size}`)));

@@ -5,11 +5,12 @@
  * sink (src/artifacts/artifact-sink.ts).
  *
  * The native path reads the layer blob from the cache when a `pull` already stored it (re-hashed
- * while read), otherwise straight from the registry's verified blob stream. It is NOT teed into the
+ * while read), otherwise straight from the registry's verified blob stream. A disk image published
+ * as an ORAS artifact (a layer with a title, not a tar) is that file, checked by the same sink. It is NOT teed into the
  * cache: disk images are hundreds of MiB that nothing else shares, so a second on-disk copy would
  * double the writes (and the time) of every extraction for a reuse that rarely comes.
  */
-import type { Readable } from 'node:stream';
+import { Transform, pipeline, type Readable } from 'node:stream';
 import { KairosImgError, isKairosImgError, usageError } from '../errors.js';
 import { formatPlatform, type Descriptor } from '../oci/index.js';
 import { formatReference, repositoryName, type Reference } from '../reference/reference.js';
@@ -21,6 +22,7 @@ import { artifactTags } from '../artifacts/artifact-tags.js';
 import { createArtifactSink, type ArtifactFile, type ArtifactSinkOptions } from '../artifacts/artifact-sink.js';
 import { extractArtifactLayer, type LayerExtractStats } from '../artifacts/extract-layer.js';
 import { extractViaLuet } from '../artifacts/extract-tree.js';
+import { isPackedDirectory, layerTitle, titlePath } from '../oci/artifact.js';
 import { lazyClient, signatureRequirementFor, withImage, type ImageSpec, type OpenedImage, type OperationOptions } from './common.js';
 import { emitter, type ExtractImgEvent } from './events.js';
 import type { Resolution } from './resolve.js';
@@ -216,6 +218,25 @@ export async function extractArtifact(opts: ExtractArtifactOptions): Promise<Ext
   try {
     for (const layer of layers) {
       const source = await blobSource({ source: opts.source, layer, store, signal: opts.signal });
+      const title = layerTitle(layer);
+      if (title !== undefined && !isPackedDirectory(layer)) {
+        // An ORAS file (`oras push … kairos.img.xz`): the blob is the file itself, named by its
+        // title, whatever its media type says (oras' default for files is the tar layer type).
+        const parts = titlePath(title);
+        let bytes = 0;
+        const base = before;
+        const counted = pipeline(source.stream, new Transform({
+          transform(chunk: Buffer, _enc, cb) {
+            bytes += chunk.length;
+            opts.onProgress?.(base + bytes, total);
+            cb(null, chunk);
+          },
+        }), () => undefined);
+        await sink.addFile(parts[parts.length - 1] as string, counted);
+        before += layer.size;
+        done.push({ digest: layer.digest, size: layer.size, fromCache: source.fromCache });
+        continue;
+      }
       const stats: LayerExtractStats = await extractArtifactLayer({
         blob: source.stream,
         mediaType: layer.mediaType,

@@ -47,11 +47,24 @@ export function pullScope(repository: string): string {
   return `repository:${repository}:pull`;
 }
 
+/** Writing needs pull too (distribution checks both for uploads and manifest PUTs). */
+export function pushScope(repository: string): string {
+  return `repository:${repository}:pull,push`;
+}
+
+/** Several scopes in one token (a cross-repository mount reads the source repository too). */
+export function joinScopes(...scopes: string[]): string {
+  return [...new Set(scopes)].join(' ');
+}
+
 export interface Authenticator {
   /** The Authorization header to send to `registry` for `scope` (undefined: anonymous). */
   header(registry: string, scope: string | undefined, signal?: AbortSignal): Promise<string | undefined>;
-  /** Records a 401 challenge and prepares new credentials; false when a retry cannot help. */
-  challenge(registry: string, scope: string | undefined, wwwAuthenticate: string | string[] | undefined, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Records a 401 challenge and prepares new credentials; false when a retry cannot help.
+   * `sent` is the Authorization the refused request carried (none: anonymous).
+   */
+  challenge(registry: string, scope: string | undefined, wwwAuthenticate: string | string[] | undefined, signal?: AbortSignal, sent?: string): Promise<boolean>;
   /** An UNAUTHORIZED error naming the credential source that was tried. */
   unauthorized(registry: string, repository: string | undefined, signal?: AbortSignal): Promise<KairosImgError>;
 }
@@ -107,7 +120,8 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
           headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': opts.userAgent } });
       } else {
         if (service !== undefined) url.searchParams.set('service', service);
-        if (scopeParam !== undefined) url.searchParams.set('scope', scopeParam);
+        // One `scope` parameter per scope, as the token spec and Docker send them.
+        for (const s of scopeParam?.split(' ').filter((x) => x !== '') ?? []) url.searchParams.append('scope', s);
         const headers: Record<string, string> = { 'user-agent': opts.userAgent };
         const basic = creds ? basicHeader(creds) : undefined;
         if (basic !== undefined) headers.authorization = basic;
@@ -155,17 +169,18 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
       }
       return undefined;
     },
-    async challenge(registry, scope, header, signal) {
+    async challenge(registry, scope, header, signal, sent) {
       const all = parseWwwAuthenticate(header);
       const ch = all.find((c) => c.scheme === 'bearer') ?? all.find((c) => c.scheme === 'basic');
       if (ch === undefined) return false;
-      const previous = challenges.get(registry);
       challenges.set(registry, ch);
       opts.onEvent?.({ type: 'auth', registry, message: `${registry} asks for ${ch.scheme} authentication` });
       if (ch.scheme === 'basic') {
         const { credentials } = await lookup(registry, signal);
-        // Retrying makes sense only if we now have something new to send.
-        return credentials?.username !== undefined && previous?.scheme !== 'basic';
+        // Retrying makes sense only if we now have something new to send (concurrent first
+        // requests all come back 401 before any of them learnt the scheme: each retries once).
+        const basic = credentials === undefined ? undefined : basicHeader(credentials);
+        return basic !== undefined && basic !== sent;
       }
       // The token we sent (if any) was refused: drop it so the retry fetches a fresh one.
       tokens.delete(`${registry} ${scope ?? ''}`);

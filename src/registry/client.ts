@@ -6,18 +6,20 @@
  * Authorization never sent to another host, the whole operation retried on transient failures.
  */
 import type { Hash } from 'node:crypto';
-import { Readable, pipeline } from 'node:stream';
+import { Transform, type Readable, type Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KairosImgError } from '../errors.js';
 import { formatReference, manifestSelector, repositoryName, type Reference } from '../reference/reference.js';
-import { createAuthenticator, pullScope } from './auth.js';
+import { createAuthenticator, pullScope, pushScope } from './auth.js';
 import { anonymous, type CredentialSource } from './credentials.js';
 import type { RegistryEvent } from './events.js';
-import { networkFailure, responseFailure } from './failures.js';
-import { discard, headerValue, httpRequest, readCapped, type HttpResponse } from './http.js';
+import { networkFailure, parseRegistryErrors, responseFailure } from './failures.js';
+import { discard, headerValue, httpRequest, readCapped, readSmall, type HttpBody, type HttpResponse } from './http.js';
+import type { Transport, TransportRequest } from './transport.js';
+import { createWriteSide, type WriteSide } from './push.js';
 import { parseLinkNext, resolveSameOrigin } from './link-header.js';
 import {
-  MANIFEST_ACCEPT, defaultPlatform, digestMismatch, digestOf, hashFor, kindOfMediaType, parseDigest, parseManifestDocument, selectPlatform, sizeMismatch, verifyingStream,
+  MANIFEST_ACCEPT, MediaType, defaultPlatform, digestMismatch, digestOf, hashFor, kindOfMediaType, parseDigest, parseManifestDocument, selectPlatform, sizeMismatch, verifyingStream,
   type Descriptor, type ImageIndex, type ImageManifest, type Platform,
 } from '../oci/index.js';
 import { DEFAULT_RETRY, backoffDelay, isTransientNetworkError, markTransient, transientInfo, withRetry, type RetryPolicy } from './retry.js';
@@ -56,12 +58,27 @@ export interface FetchBlobOptions extends Signalled {
   onProgress?: ((bytes: number) => void) | undefined;
   /** Continue a blob whose first `offset` bytes the caller already has (and has fed to `hash`). */
   resume?: { offset: number; hash: Hash } | undefined;
+  /**
+   * false: sizes are checked, the digest is not — the caller checks it itself (the content cache
+   * hashes what it writes on a worker thread). Default true.
+   */
+  hash?: boolean | undefined;
 }
 
-export interface RegistryClient {
+/** One answer of the referrers API, all pages read; `supported: false` when the registry has no such API. */
+export type ReferrersApiResult =
+  | { supported: false }
+  | { supported: true; manifests: Descriptor[]; filtersApplied: string[] };
+
+export interface RegistryClient extends WriteSide {
   ping(registry: string, opts?: Signalled): Promise<void>;
+  /** `GET /v2/<name>/referrers/<digest>` (OCI distribution 1.1). */
+  referrersApi(repo: Pick<Reference, 'registry' | 'repository'>, digest: string, opts?: Signalled & { artifactType?: string | undefined }): Promise<ReferrersApiResult>;
   getManifest(ref: Reference, opts?: Signalled & { platform?: Platform | undefined }): Promise<ManifestResult>;
-  /** The manifest or index a tag or digest names, as served: no platform selection (signature tags, referrer indexes). */
+  /**
+   * The manifest or index a tag or digest names, exactly as served and checked against the digest:
+   * no platform selection (signature tags, referrers indexes, artifacts).
+   */
   fetchManifest(ref: Reference, opts?: Signalled): Promise<ManifestDocument>;
   headManifest(ref: Reference, opts?: Signalled): Promise<{ digest: string; mediaType: string; size: number } | undefined>;
   listTags(repo: Pick<Reference, 'registry' | 'repository'>, opts?: Signalled): Promise<string[]>;
@@ -83,35 +100,28 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   const auth = createAuthenticator({ credentials: options.credentials ?? anonymous, plainHttp, userAgent, onEvent: emit });
   const base = (registry: string): string => `${plainHttp ? 'http' : 'https'}://${apiHost(registry)}`;
 
-  interface Req extends Signalled {
-    registry: string;
-    repository?: string | undefined;
-    method: 'GET' | 'HEAD';
-    url: string;
-    headers?: Record<string, string> | undefined;
-    what: string;
-    tag?: string | undefined;
-    digest?: string | undefined;
-    /** Statuses handed back to the caller instead of becoming errors. */
-    accept?: number[] | undefined;
-  }
+  const registryOrigin = (registry: string): string => new URL(base(registry)).origin;
 
   /** One logical request: auth (one 401 round), manual redirects, errors mapped. No retries here. */
-  async function request(req: Req): Promise<HttpResponse> {
-    const scope = req.repository !== undefined ? pullScope(req.repository) : undefined;
-    const origin = new URL(req.url).origin;
+  async function request(req: TransportRequest): Promise<HttpResponse> {
+    const write = req.method !== 'GET' && req.method !== 'HEAD';
+    const scope = req.scope ?? (req.repository !== undefined ? (write ? pushScope(req.repository) : pullScope(req.repository)) : undefined);
+    // Authorization goes to the registry's own API origin only — not to whatever host a request
+    // starts at (an upload Location may name another host) nor to a redirect target.
+    const origin = registryOrigin(req.registry);
+    const reopenable = typeof req.body === 'function';
+    const openBody = (): HttpBody | undefined => (typeof req.body === 'function' ? req.body() : req.body);
     let url = req.url;
     let challenged = false;
     for (let hop = 0; ; hop++) {
       const sameHost = new URL(url).origin === origin;
       const headers: Record<string, string> = { 'user-agent': userAgent, ...req.headers };
-      // The registry's Authorization never goes to another host (S3 answers 400 to it; it would leak).
       const authorization = sameHost ? await auth.header(req.registry, scope, req.signal) : undefined;
       if (authorization !== undefined) headers.authorization = authorization;
       const host = new URL(url).host;
       let res: HttpResponse;
       try {
-        res = await httpRequest({ url, method: req.method, headers, signal: req.signal });
+        res = await httpRequest({ url, method: req.method, headers, body: openBody(), contentLength: req.contentLength, timeoutMs: req.timeoutMs, signal: req.signal });
       } catch (err) {
         throw networkFailure(err, { host, registry: req.registry, plainHttp });
       }
@@ -119,7 +129,15 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         discard(res.body);
         if (!challenged) {
           challenged = true;
-          if (await auth.challenge(req.registry, scope, res.headers['www-authenticate'], req.signal)) { hop--; continue; }
+          if (await auth.challenge(req.registry, scope, res.headers['www-authenticate'], req.signal, authorization)) {
+            // A body already spent (a slice of an upload) cannot be sent again from here: the
+            // caller resumes the upload with the new credentials.
+            if (req.body !== undefined && !reopenable && typeof req.body !== 'string' && !Buffer.isBuffer(req.body)) {
+              throw markTransient(new KairosImgError('AUTH_RETRY', `${req.registry} asked for new credentials during ${req.what}`));
+            }
+            hop--;
+            continue;
+          }
         }
         throw await auth.unauthorized(req.registry, req.repository, req.signal);
       }
@@ -128,13 +146,19 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         discard(res.body);
         if (location === undefined) throw new KairosImgError('REGISTRY_ERROR', `${host} answered ${res.status} without a Location`);
         if (hop >= MAX_REDIRECTS) throw new KairosImgError('REGISTRY_ERROR', `too many redirects for ${req.what}`);
+        // A write is redirected only when its method and body survive (307/308) and the body can be sent again.
+        if (write && !((res.status === 307 || res.status === 308) && (req.body === undefined || reopenable || typeof req.body === 'string' || Buffer.isBuffer(req.body)))) {
+          throw new KairosImgError('REGISTRY_ERROR', `${host} answered ${res.status} to ${req.method} for ${req.what}; kairos-img follows only 307/308 redirects of uploads`);
+        }
         const next = new URL(location, url).toString();
         emit({ type: 'redirect', registry: req.registry, from: host, to: new URL(next).host });
         url = next;
         continue;
       }
       if ((res.status >= 200 && res.status < 300) || req.accept?.includes(res.status)) return res;
-      throw await responseFailure(res, { registry: req.registry, repository: req.repository, what: req.what, tag: req.tag, digest: req.digest });
+      throw await responseFailure(res, {
+        registry: req.registry, repository: req.repository, what: req.what, tag: req.tag, digest: req.digest, action: write ? 'push' : 'pull',
+      });
     }
   }
 
@@ -144,6 +168,8 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       onRetry: (e) => emit({ type: 'retry', registry, attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }),
     });
   }
+
+  const transport: Transport = { request, retrying, base, emit, policy, plainHttp };
 
   async function fetchManifestBytes(ref: Reference, selector: string, signal?: AbortSignal): Promise<{ raw: Buffer; contentType: string | undefined; digest: string }> {
     const what = `${formatReference(ref)}`;
@@ -176,6 +202,50 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   }
 
   const client: RegistryClient = {
+    ...createWriteSide(transport),
+
+    async referrersApi(repo, digest, opts = {}) {
+      parseDigest(digest);
+      const manifests: Descriptor[] = [];
+      const filters = new Set<string>();
+      const first = new URL(`${base(repo.registry)}/v2/${repo.repository}/referrers/${digest}`);
+      if (opts.artifactType !== undefined) first.searchParams.set('artifactType', opts.artifactType);
+      const visited = new Set<string>();
+      for (let url: string | undefined = first.toString(); url !== undefined;) {
+        if (visited.has(url)) break;
+        visited.add(url);
+        const pageUrl: string = url;
+        const page = await retrying(repo.registry, async () => {
+          const res = await request({
+            registry: repo.registry, repository: repo.repository, method: 'GET', url: pageUrl, accept: [404], signal: opts.signal,
+            headers: { accept: MediaType.ociIndex }, what: `referrers of ${digest}`, digest,
+          });
+          const contentType = (headerValue(res.headers, 'content-type') ?? '').split(';')[0]?.trim();
+          // oras-go's rule: a 404 (other than an unknown repository) or an answer that is not an
+          // index means the registry has no referrers API.
+          if (res.status === 404 || contentType !== MediaType.ociIndex) {
+            const body = await readSmall(res.body);
+            if (res.status === 404 && parseRegistryErrors(body).some((e) => e.code === 'NAME_UNKNOWN')) {
+              throw new KairosImgError('NAME_UNKNOWN', `repository ${repositoryName(repo)} does not exist`, { details: { registry: repo.registry, repository: repo.repository } });
+            }
+            return undefined;
+          }
+          const raw = await readCapped(res.body, MANIFEST_CAP, `the referrers of ${digest}`);
+          const doc = parseManifestDocument(raw, contentType, `referrers of ${repositoryName(repo)}@${digest}`);
+          if (doc.kind !== 'index') return undefined;
+          const applied = [headerValue(res.headers, 'oci-filters-applied'), doc.manifest.annotations?.['org.opencontainers.referrers.filtersApplied']]
+            .flatMap((v) => (v ?? '').split(',')).map((v) => v.trim()).filter((v) => v !== '');
+          return { manifests: doc.manifest.manifests, applied, link: res.headers.link };
+        }, opts.signal);
+        if (page === undefined) return { supported: false };
+        manifests.push(...page.manifests);
+        for (const f of page.applied) filters.add(f);
+        const next = parseLinkNext(page.link);
+        url = next === undefined ? undefined : resolveSameOrigin(pageUrl, next);
+      }
+      return { supported: true, manifests, filtersApplied: [...filters] };
+    },
+
     async ping(registry, opts = {}) {
       await retrying(registry, async () => {
         const res = await request({ registry, method: 'GET', url: `${base(registry)}/v2/`, what: 'ping', signal: opts.signal });
@@ -271,12 +341,16 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
 
     fetchBlob(repo, descriptor, opts = {}) {
       const hasher = opts.resume?.hash ?? hashFor(descriptor.digest);
-      const raw = Readable.from(blobChunks(repo, descriptor, opts), { objectMode: false, highWaterMark: 1024 * 1024 });
       const verified = verifyingStream(descriptor, {
         what: `blob ${descriptor.digest} of ${repositoryName(repo)}`, hasher, offset: opts.resume?.offset ?? 0, onProgress: opts.onProgress,
+        // Socket chunks are 64 KiB: a few of them in flight per blob is enough to keep it moving,
+        // and three layers at once then stay within a small memory budget.
+        hash: opts.hash, highWaterMark: 256 * 1024,
       });
-      // Either side failing (or the consumer stopping early) tears down both.
-      pipeline(raw, verified, () => undefined);
+      pumpBlob(repo, descriptor, opts, verified).then(
+        () => { if (!verified.destroyed) verified.end(); },
+        (err: unknown) => verified.destroy(err instanceof Error ? err : new Error(String(err))),
+      );
       return verified;
     },
 
@@ -292,16 +366,18 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   };
 
   /**
-   * The blob's bytes as received (fetchBlob pipes them through the verifying stream): on a
+   * Feeds the blob's bytes as received into `sink` (the verifying stream), straight from the
+   * socket: each response is piped in (backpressure included) without a stream in between. On a
    * dropped connection it resumes with `Range: bytes=N-` (206) or, when the server ignores Range
-   * (200), re-reads and skips the N bytes already delivered.
+   * (200), re-reads and skips the N bytes already delivered. Resolves when all bytes are in.
    */
-  async function* blobChunks(repo: Pick<Reference, 'registry' | 'repository'>, desc: Descriptor, opts: FetchBlobOptions): AsyncGenerator<Buffer> {
+  async function pumpBlob(repo: Pick<Reference, 'registry' | 'repository'>, desc: Descriptor, opts: FetchBlobOptions, sink: Writable): Promise<void> {
     let pos = opts.resume?.offset ?? 0;
     const url = `${base(repo.registry)}/v2/${repo.repository}/blobs/${desc.digest}`;
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       try {
+        if (sink.destroyed) return;
         const res = await request({
           registry: repo.registry, repository: repo.repository, method: 'GET', url, signal: opts.signal,
           headers: pos > 0 ? { range: `bytes=${pos}-` } : {}, what: `blob ${desc.digest}`, digest: desc.digest,
@@ -313,20 +389,55 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
           if (!resumed) skip = pos;
           emit({ type: 'resume', registry: repo.registry, digest: desc.digest, offset: pos, restarted: !resumed });
         }
-        for await (const c of res.body as AsyncIterable<Buffer>) {
-          let chunk = c;
+        await new Promise<void>((resolve, reject) => {
+          const body = res.body;
+          // The consumer stopped (or failed): drop the connection.
+          const onSinkClose = (): void => {
+            body.destroy();
+            resolve();
+          };
+          sink.once('close', onSinkClose);
+          const done = (err?: Error): void => {
+            sink.off('close', onSinkClose);
+            body.off('data', onData);
+            body.unpipe(sink);
+            if (err !== undefined) reject(err);
+            else resolve();
+          };
+          const onData = (c: Buffer): void => {
+            if (skip > 0) return;
+            pos += c.length;
+          };
           if (skip > 0) {
-            if (chunk.length <= skip) { skip -= chunk.length; continue; }
-            chunk = chunk.subarray(skip);
-            skip = 0;
+            // Rare (a server without Range): drop the bytes already delivered, then go on as usual.
+            const skipper = new Transform({
+              transform(chunk: Buffer, _enc, cb) {
+                let c = chunk;
+                if (skip > 0) {
+                  if (c.length <= skip) { skip -= c.length; cb(); return; }
+                  c = c.subarray(skip);
+                  skip = 0;
+                }
+                pos += c.length;
+                cb(null, c);
+              },
+            });
+            body.once('error', done);
+            skipper.once('end', () => done());
+            body.pipe(skipper).pipe(sink, { end: false });
+            return;
           }
-          pos += chunk.length;
-          yield chunk;
-        }
+          body.on('data', onData);
+          body.once('error', done);
+          body.once('aborted', () => done(Object.assign(new Error('the connection was aborted by the server'), { code: 'ECONNRESET' })));
+          body.once('end', () => done());
+          body.pipe(sink, { end: false });
+        });
+        if (sink.destroyed) return;
         if (pos < desc.size) {
           throw markTransient(Object.assign(new Error(`blob ${desc.digest} ended after ${pos} of ${desc.size} bytes`), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
         }
-        break;
+        return;
       } catch (err) {
         opts.signal?.throwIfAborted();
         const e = err instanceof KairosImgError ? err : networkFailure(err, { host: new URL(url).host, registry: repo.registry, plainHttp });

@@ -3,7 +3,7 @@
  * Transient ones (429, 5xx, resets) are marked so withRetry retries them; the last one
  * surfaces with the same code when the budget runs out.
  */
-import { KairosImgError, redact } from '../errors.js';
+import { KairosImgError, isErrorCode, redact, type ErrorCode } from '../errors.js';
 import { markTransient, isRetryableStatus, parseRetryAfter, isTransientNetworkError } from './retry.js';
 import { headerValue, readSmall, type HttpResponse } from './http.js';
 
@@ -14,7 +14,15 @@ export interface FailureContext {
   what: string;
   tag?: string | undefined;
   digest?: string | undefined;
+  /** What the request needed: a 403 on a write means push permission is missing, not pull. */
+  action?: 'pull' | 'push' | undefined;
 }
+
+/**
+ * Registry error codes of the write side (distribution spec "Error Codes") that callers act on:
+ * an upload session that is gone or out of step is restarted, the rest are reported as they are.
+ */
+const WRITE_CODES: ReadonlySet<string> = new Set<ErrorCode>(['BLOB_UPLOAD_UNKNOWN', 'BLOB_UPLOAD_INVALID', 'DIGEST_INVALID', 'SIZE_INVALID', 'MANIFEST_INVALID', 'MANIFEST_BLOB_UNKNOWN', 'MANIFEST_UNVERIFIED', 'TAG_INVALID', 'UNSUPPORTED']);
 
 interface RegistryErrorBody { code?: string; message?: string }
 
@@ -52,6 +60,12 @@ export async function responseFailure(res: HttpResponse, ctx: FailureContext): P
     ...(regCode !== undefined ? { registryCode: regCode } : {}), ...(regMsg !== undefined ? { registryMessage: regMsg } : {}),
   };
   const where = ctx.repository !== undefined ? `${ctx.registry}/${ctx.repository}` : ctx.registry;
+  if (regCode !== undefined && WRITE_CODES.has(regCode) && isErrorCode(regCode)) {
+    return new KairosImgError(regCode, `${where} refused ${ctx.what}: ${regCode}${regMsg ? ` (${regMsg})` : ''}`, {
+      hint: regCode === 'DIGEST_INVALID' ? 'the registry computed another digest than the one sent: the content changed while it was uploaded' : undefined,
+      details,
+    });
+  }
   if (res.status === 404) {
     if (regCode === 'NAME_UNKNOWN') {
       return new KairosImgError('NAME_UNKNOWN', `repository ${where} does not exist`, {
@@ -68,7 +82,7 @@ export async function responseFailure(res: HttpResponse, ctx: FailureContext): P
   }
   if (res.status === 403) {
     return new KairosImgError('DENIED', `access to ${where} denied${regMsg ? `: ${regMsg}` : ''}`, {
-      hint: 'the credentials are valid but lack pull permission for this repository', details,
+      hint: `the credentials are valid but lack ${ctx.action ?? 'pull'} permission for this repository`, details,
     });
   }
   const err = new KairosImgError('REGISTRY_ERROR',

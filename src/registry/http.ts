@@ -11,6 +11,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 
 const agents = {
   http: new http.Agent({ keepAlive: true, maxSockets: 32 }),
@@ -24,11 +25,18 @@ export interface HttpResponse {
   url: string;
 }
 
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** A request body: bytes, or a stream of exactly `contentLength` bytes (a blob read from disk). */
+export type HttpBody = string | Buffer | Readable;
+
 export interface HttpRequest {
   url: string;
-  method: 'GET' | 'HEAD' | 'POST';
+  method: HttpMethod;
   headers?: Record<string, string> | undefined;
-  body?: string | undefined;
+  body?: HttpBody | undefined;
+  /** Required for a stream body (registries want Content-Length on PUT and PATCH). */
+  contentLength?: number | undefined;
   signal?: AbortSignal | undefined;
   /** Idle socket timeout; a stalled transfer becomes a (retryable) ETIMEDOUT. */
   timeoutMs?: number | undefined;
@@ -40,8 +48,23 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     const mod = url.protocol === 'https:' ? https : http;
     const agent = url.protocol === 'https:' ? agents.https : agents.http;
     const headers: Record<string, string> = { ...req.headers };
-    if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
+    const body = req.body;
+    const bytes = typeof body === 'string' || Buffer.isBuffer(body) ? body : undefined;
+    const stream = body !== undefined && bytes === undefined ? (body as Readable) : undefined;
+    if (stream !== undefined) {
+      if (req.contentLength === undefined) throw new Error('a stream body needs a content length');
+      headers['content-length'] = String(req.contentLength);
+    } else if (bytes !== undefined) {
+      headers['content-length'] = String(Buffer.byteLength(bytes));
+    } else if (req.method === 'PUT' || req.method === 'PATCH' || req.method === 'POST') {
+      headers['content-length'] = '0';
+    }
     const r = mod.request(url, { method: req.method, headers, agent, signal: req.signal }, (res) => {
+      // An answer before the body was sent whole (an early refusal): stop reading the source.
+      if (stream !== undefined && !stream.readableEnded) {
+        stream.unpipe(r);
+        stream.destroy();
+      }
       resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url });
     });
     const timeoutMs = req.timeoutMs ?? 60_000;
@@ -49,8 +72,18 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       const err = Object.assign(new Error(`no data from ${url.host} for ${timeoutMs / 1000}s`), { code: 'ETIMEDOUT' });
       r.destroy(err);
     });
-    r.on('error', reject);
-    r.end(req.body);
+    r.on('error', (err) => {
+      stream?.destroy();
+      reject(err);
+    });
+    if (stream === undefined) {
+      r.end(bytes);
+      return;
+    }
+    // The source failing (a file that changed under a verifying stream) aborts the request with
+    // its own error, so the registry never sees a complete body.
+    stream.once('error', (err) => r.destroy(err));
+    stream.pipe(r);
   });
 }
 

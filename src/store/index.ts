@@ -1,5 +1,5 @@
 /** Public API of the content cache (an OCI image layout) and the daemonless pull into it. */
-export { openStore, defaultCacheDir, REF_NAME } from './layout.js';
+export { openStore, defaultCacheDir, REF_NAME, writeVerifiedFile } from './layout.js';
 export type { Store, WriteBlobOptions } from './layout.js';
 export { exportLayout } from './export.js';
 export type { ExportLayoutOptions, ExportLayoutResult } from './export.js';

@@ -77,11 +77,12 @@ export async function pullImage(opts: PullImageOptions): Promise<PullImageResult
     }
     for (let attempt = 0; ; attempt++) {
       try {
+        // The store hashes what it writes (off the main thread for layers): no hashing in the stream.
         const stream = client.fetchBlob(repo, desc, {
-          signal: sig,
+          signal: sig, hash: false,
           onProgress: progress ? (bytes) => opts.onLayerProgress?.(desc.digest, bytes, desc.size) : undefined,
         });
-        const { written } = await store.writeBlob(desc, stream, { signal: sig, preverified: true });
+        const { written } = await store.writeBlob(desc, stream, { signal: sig });
         if (written) fetched++; else cached++;
         emit({ type: written ? 'blob-fetched' : 'blob-cached', digest: desc.digest, size: desc.size });
         return;

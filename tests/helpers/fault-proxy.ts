@@ -6,6 +6,10 @@
 // Faults (checked in order; `times` counts the requests a fault has been applied to):
 //   status          answer `status` (with Retry-After) instead of forwarding
 //   cut             forward a GET, then destroy the socket after `afterBytes` bytes of the body
+//   cut-upload      take `afterBytes` of a PATCH/PUT request body (after `skip` matching requests went
+//                   through untouched), then drop the client's connection;
+//                   with `forward: true` those bytes reach the registry first (it keeps a partial
+//                   chunk), without it the registry never sees the request (a buffering proxy dropped it)
 //   redirect-blobs  answer blob GETs with 302 to the "CDN" listener on 127.0.0.2, which fetches the
 //                   blob from upstream (with the credentials of the redirected request, as a
 //                   pre-signed URL would carry them) and answers 400 to any request that itself
@@ -29,6 +33,7 @@ import { pipeline } from 'node:stream/promises';
 export type Fault =
   | { kind: 'status'; status: number; retryAfter?: number; times?: number; match: RegExp }
   | { kind: 'cut'; afterBytes: number; times?: number; match: RegExp }
+  | { kind: 'cut-upload'; afterBytes: number; forward?: boolean; method?: 'PATCH' | 'PUT'; times?: number; match: RegExp; skip?: number }
   | { kind: 'redirect-blobs'; times?: number; match?: RegExp };
 
 export interface RecordedRequest {
@@ -66,6 +71,8 @@ export interface FaultProxyOptions {
 interface ActiveFault {
   fault: Fault;
   remaining: number;
+  /** Matching requests still to let through before the fault applies (`skip`). */
+  skipping: number;
 }
 
 interface Ticket {
@@ -126,7 +133,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   let active: ActiveFault[] = [];
 
   const setFaults = (faults: Fault[]): void => {
-    active = faults.map((fault) => ({ fault, remaining: fault.times ?? Number.POSITIVE_INFINITY }));
+    active = faults.map((fault) => ({ fault, remaining: fault.times ?? Number.POSITIVE_INFINITY, skipping: 'skip' in fault ? (fault.skip ?? 0) : 0 }));
   };
   setFaults(options.faults ?? []);
 
@@ -139,6 +146,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       if (entry.fault.kind !== kind || entry.remaining <= 0) continue;
       const fault = entry.fault as Extract<Fault, { kind: K }>;
       if (!applies(fault)) continue;
+      if (entry.skipping > 0) {
+        entry.skipping -= 1;
+        continue;
+      }
       entry.remaining -= 1;
       return fault;
     }
@@ -254,6 +265,46 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     });
   };
 
+  /** Consumes `afterBytes` of an upload body (forwarding them or not), then breaks both connections. */
+  const cutUpload = async (req: IncomingMessage, fault: Extract<Fault, { kind: 'cut-upload' }>): Promise<void> => {
+    record('proxy', req, 0, 'cut-upload');
+    const upReq = fault.forward
+      ? httpRequest({ host: upstream.host, port: upstream.port, method: req.method, path: req.url ?? '/', headers: forwardableHeaders(req.headers), agent: false })
+      : undefined;
+    upReq?.on('error', () => undefined);
+    upReq?.on('response', (r) => r.resume());
+    let seen = 0;
+    await new Promise<void>((resolve) => {
+      const finish = () => {
+        req.off('data', onData);
+        upReq?.destroy();
+        req.socket.destroy();
+        resolve();
+      };
+      const onData = (chunk: Buffer) => {
+        const room = fault.afterBytes - seen;
+        const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
+        seen += part.length;
+        if (upReq === undefined) {
+          if (seen >= fault.afterBytes) finish();
+          return;
+        }
+        req.pause();
+        upReq.write(part, () => {
+          if (seen >= fault.afterBytes) {
+            // Let the registry read what was forwarded before the connection breaks.
+            setTimeout(finish, 200);
+            return;
+          }
+          req.resume();
+        });
+      };
+      req.on('data', onData);
+      req.once('end', finish);
+      req.once('error', finish);
+    });
+  };
+
   const handle =
     (via: RecordedRequest['via'], route: (req: IncomingMessage, res: ServerResponse) => Promise<void>) =>
     (req: IncomingMessage, res: ServerResponse): void => {
@@ -290,6 +341,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     handle('proxy', async (req, res) => {
       const path = req.url ?? '/';
       if (statusFault('proxy', req, res)) return;
+      const upload = req.method === 'PATCH' || req.method === 'PUT'
+        ? take('cut-upload', (f) => (f.method === undefined || f.method === req.method) && matches(f.match, path))
+        : undefined;
+      if (upload) {
+        await cutUpload(req, upload);
+        return;
+      }
       const redirect =
         req.method === 'GET' && BLOB_GET.test(path)
           ? take('redirect-blobs', (f) => f.match === undefined || matches(f.match, path))

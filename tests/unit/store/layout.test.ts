@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rename, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { REF_NAME, defaultCacheDir, openStore, withIndexEntry } from '../../../src/store/layout.js';
+import { REF_NAME, currentBootId, defaultCacheDir, openStore, settleUnsynced, unsyncedMarker, withIndexEntry } from '../../../src/store/layout.js';
 import { toOciManifest } from '../../../src/store/convert.js';
 import { MediaType } from '../../../src/oci/index.js';
 
@@ -40,6 +40,52 @@ describe('store (OCI layout on a temp dir)', () => {
     expect(await store.has(bad.digest)).toBe(false);
     const files = await readdir(path.join(root, 'blobs', 'sha256'));
     expect(files).toEqual([desc.digest.slice(7)]);
+  });
+  it('verifies large streamed blobs on the hashing worker: a match is kept, a mismatch leaves nothing', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'kimg-store-'));
+    const store = await openStore({ root });
+    const big = Buffer.alloc(9 * 1024 * 1024 + 123);
+    for (let i = 0; i < big.length; i += 4096) big.writeUInt32LE(i, i);
+    const chunks = (b: Buffer): Buffer[] => Array.from({ length: Math.ceil(b.length / 65536) }, (_, i) => b.subarray(i * 65536, (i + 1) * 65536));
+    const desc = { digest: sha(big), size: big.length };
+    expect(await store.writeBlob(desc, Readable.from(chunks(big)))).toMatchObject({ written: true });
+    expect(sha(await readFile(store.blobPath(desc.digest)))).toBe(desc.digest);
+    const other = Buffer.from(big);
+    other.writeUInt8(0xff, other.length - 1);
+    const claimed = { digest: sha(big.subarray(0, 10)), size: other.length };
+    await expect(store.writeBlob(claimed, Readable.from(chunks(other)))).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    expect(await readdir(path.join(root, 'blobs', 'sha256'))).toEqual([desc.digest.slice(7)]);
+    // Many at once share the one worker.
+    const many = await Promise.all([1, 2, 3, 4].map(async (n) => {
+      const b = Buffer.alloc(5 * 1024 * 1024, n);
+      return store.writeBlob({ digest: sha(b), size: b.length }, Readable.from(chunks(b)));
+    }));
+    expect(many.every((r) => r.written)).toBe(true);
+  });
+  it('marks blobs named before their data is synced; after a reboot they are hashed again, bad ones removed', async () => {
+    const boot = await currentBootId();
+    expect(boot).toMatch(/^[0-9a-f-]{16,}$/); // Linux: the durability below depends on it
+    const root = await mkdtemp(path.join(tmpdir(), 'kimg-store-'));
+    const store = await openStore({ root });
+    const good = Buffer.from('kept across a reboot');
+    const lost = Buffer.from('its data never reached the disk');
+    const settled = Buffer.from('written long ago in this boot');
+    for (const b of [good, lost, settled]) await store.writeBlob({ digest: sha(b), size: b.length }, b);
+    const markers = path.join(root, '.unsynced');
+    expect((await readdir(markers)).sort()).toEqual([good, lost, settled].map((b) => unsyncedMarker(sha(b), boot as string)).sort());
+    // Nothing to do right after writing: markers of this boot stay until they are old.
+    expect(await settleUnsynced(root)).toEqual({ verified: 0, removed: 0, settled: 0 });
+
+    // Simulate a reboot for two of them (their markers name another boot), one lost its content.
+    for (const b of [good, lost]) await rename(path.join(markers, unsyncedMarker(sha(b), boot as string)), path.join(markers, unsyncedMarker(sha(b), '00000000-0000-0000-0000-000000000000')));
+    await writeFile(store.blobPath(sha(lost)), Buffer.alloc(lost.length));
+    const old = new Date(Date.now() - 10 * 60_000);
+    await utimes(path.join(markers, unsyncedMarker(sha(settled), boot as string)), old, old);
+    await openStore({ root });
+    expect(await store.has(sha(good))).toBe(true);
+    expect(await store.has(sha(lost))).toBe(false);
+    expect(await store.has(sha(settled))).toBe(true);
+    expect(await readdir(markers)).toEqual([]);
   });
   it('maps ref names (per platform) in index.json', async () => {
     const root = await mkdtemp(path.join(tmpdir(), 'kimg-store-'));
