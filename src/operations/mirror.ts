@@ -9,11 +9,13 @@
  * A second run finds everything in place and copies nothing.
  */
 import { existsSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { KairosImgError, isAbortError, isKairosImgError, usageError } from '../errors.js';
 import { digestOf, kindOfMediaType, parseManifestDocument, type Descriptor, type ImageIndex } from '../oci/index.js';
 import { parseTag } from '../policy/index.js';
 import { formatReference, parseReference, repositoryName, type Reference } from '../reference/reference.js';
-import type { RegistryClient } from '../registry/index.js';
+import { findReferrers, indexReferrer, type BlobSource, type RegistryClient } from '../registry/index.js';
+import type { ArtifactDescriptor } from '../oci/artifact.js';
 import { REF_NAME, defaultCacheDir, openArchiveDestination, openLayoutDestination, type LayoutDestination } from '../store/index.js';
 import {
   archiveView, blobName, directoryView, openSource, readLayoutIndex, registrySource, type FileView, type ImageSource, type SourceTransport,
@@ -50,6 +52,8 @@ export interface MirrorOptions extends OperationOptions<MirrorEvent> {
   concurrency?: number | undefined;
   /** Where compressed archives and the engine's save stream are spooled (default: the cache directory). */
   cacheDir?: string | undefined;
+  /** Registry destinations: blobs above this size go up in chunks of it (default 64 MiB). */
+  chunkSize?: number | undefined;
 }
 
 export interface MirroredImage {
@@ -94,7 +98,8 @@ export interface MirrorTarget {
   current(name: Name, signal?: AbortSignal): Promise<string | undefined>;
   hasBlob(name: Name, d: Descriptor, signal?: AbortSignal): Promise<boolean>;
   copyBlob(name: Name, d: Descriptor, from: { source: ImageSource; ref?: Reference | undefined }, opts: { signal?: AbortSignal | undefined; onProgress?: ((n: number) => void) | undefined }): Promise<'copied' | 'skipped' | 'mounted'>;
-  putManifest(name: Name, d: Descriptor, raw: Buffer, opts: { tag: string | undefined; signal?: AbortSignal | undefined }): Promise<void>;
+  /** `root`: the document the name points at (by its tag, or for a digest-only name by digest); else a child, by digest. */
+  putManifest(name: Name, d: Descriptor, raw: Buffer, opts: { root: boolean; signal?: AbortSignal | undefined }): Promise<void>;
   finish(signal?: AbortSignal): Promise<void>;
   abandon(): Promise<void>;
 }
@@ -109,7 +114,8 @@ function layoutTarget(dest: LayoutDestination, prefix: string): MirrorTarget {
       return wrote ? 'copied' : 'skipped';
     },
     async putManifest(name, d, raw, opts) {
-      if (opts.tag === undefined) await dest.putManifestBlob(d, raw, opts.signal);
+      // A digest-only root (a referrer) is named `repo@digest`, so it travels on with the layout.
+      if (!opts.root) await dest.putManifestBlob(d, raw, opts.signal);
       else await dest.name(layoutName(name), d, raw, opts.signal);
     },
     finish: (signal) => dest.finish(signal),
@@ -117,10 +123,79 @@ function layoutTarget(dest: LayoutDestination, prefix: string): MirrorTarget {
   };
 }
 
-/** The registry destination (on the registry client's write side). */
-export type RegistryTargetFactory = (opts: { client: RegistryClient; registry: string; prefix: string }) => MirrorTarget;
+/** A registry repository prefix as a mirror destination, on the registry client's write side (H3's). */
+function registryTarget(client: RegistryClient, dest: { registry: string; prefix: string }, chunkSize: number | undefined): MirrorTarget {
+  const at = (name: Name): Reference => destinationReference(name, dest);
+  return {
+    label: (name) => formatReference(at(name)),
+    current: async (name, signal) => (await client.headManifest(at(name), { signal }))?.digest,
+    hasBlob: async (name, d, signal) => (await client.blobExists(at(name), d.digest, { signal })) !== undefined,
+    async copyBlob(name, d, from, opts) {
+      const to = at(name);
+      // Same registry: mounted from the source repository, not a byte moved.
+      const mountFrom = from.ref !== undefined && from.ref.registry === to.registry && from.ref.repository !== to.repository ? from.ref.repository : undefined;
+      const r = await client.pushBlob(to, d, rangeSource(from.source, d), {
+        signal: opts.signal, onProgress: opts.onProgress, mountFrom, ...(chunkSize === undefined ? {} : { chunkSize, monolithicMax: chunkSize }),
+      });
+      return r.how === 'exists' ? 'skipped' : r.how === 'mounted' ? 'mounted' : 'copied';
+    },
+    async putManifest(name, d, raw, opts) {
+      const ref = at(name);
+      const target: Reference = !opts.root || name.tag === undefined ? { registry: ref.registry, repository: ref.repository, digest: d.digest } : { registry: ref.registry, repository: ref.repository, tag: name.tag };
+      const put = await client.putManifest(target, { mediaType: d.mediaType, raw }, { signal: opts.signal });
+      // A referrer (an artifact whose `subject` is an image) on a registry without the referrers
+      // API is listed in the referrers tag schema, as the source had it listed.
+      const subject = subjectOf(raw);
+      if (subject !== undefined && !put.subjectProcessed) {
+        await indexReferrer({ client, registry: ref.registry, repository: ref.repository }, { digest: subject }, artifactDescriptor(d, raw), { signal: opts.signal });
+      }
+    },
+    finish: async () => undefined,
+    abandon: async () => undefined,
+  };
+}
 
-let registryTargetFactory: RegistryTargetFactory | undefined;
+/** The `subject` digest of a manifest, if it is a referrer. */
+function subjectOf(raw: Buffer): string | undefined {
+  try {
+    const doc = JSON.parse(raw.toString('utf8')) as { subject?: { digest?: unknown } };
+    return typeof doc.subject?.digest === 'string' ? doc.subject.digest : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A referrer's descriptor as the referrers API lists it: artifactType (or the config's media type) and annotations. */
+function artifactDescriptor(d: Descriptor, raw: Buffer): ArtifactDescriptor {
+  const doc = JSON.parse(raw.toString('utf8')) as { artifactType?: unknown; config?: { mediaType?: unknown }; annotations?: Record<string, string> };
+  const artifactType = typeof doc.artifactType === 'string' ? doc.artifactType : typeof doc.config?.mediaType === 'string' ? doc.config.mediaType : undefined;
+  return { mediaType: d.mediaType, digest: d.digest, size: d.size, ...(artifactType === undefined ? {} : { artifactType }), ...(doc.annotations === undefined ? {} : { annotations: doc.annotations }) };
+}
+
+/**
+ * The write side re-reads a blob from an offset when an upload resumes; an image source streams
+ * from the start, so a range is the stream with its head skipped (rare: only after a cut).
+ * The upload verifies the bytes it sends against the digest itself.
+ */
+function rangeSource(source: ImageSource, d: Descriptor): BlobSource {
+  return {
+    open(start, end) {
+      const stop = end ?? d.size;
+      async function* range(): AsyncGenerator<Buffer> {
+        let pos = 0;
+        for await (const chunk of source.blob(d, { verify: false }) as AsyncIterable<Buffer>) {
+          const from = Math.max(0, start - pos);
+          const to = Math.min(chunk.length, stop - pos);
+          pos += chunk.length;
+          if (to > from) yield chunk.subarray(from, to);
+          if (pos >= stop) return;
+        }
+      }
+      if (start === 0 && stop === d.size) return source.blob(d, { verify: false });
+      return Readable.from(range(), { objectMode: false, highWaterMark: 1024 * 1024 });
+    },
+  };
+}
 
 /** A dry run looks at a layout without creating or staging anything: what is not there yet is absent. */
 async function peekLayoutTarget(to: Extract<MirrorDestination, { kind: 'oci' | 'oci-archive' }>, spoolDir: string, signal?: AbortSignal): Promise<MirrorTarget> {
@@ -144,22 +219,14 @@ async function peekLayoutTarget(to: Extract<MirrorDestination, { kind: 'oci' | '
   };
 }
 
-async function openTarget(to: MirrorDestination, client: () => RegistryClient, opts: { dryRun: boolean; spoolDir: string; signal?: AbortSignal | undefined }): Promise<MirrorTarget> {
+async function openTarget(to: MirrorDestination, client: () => RegistryClient, opts: { dryRun: boolean; spoolDir: string; signal?: AbortSignal | undefined; chunkSize?: number | undefined }): Promise<MirrorTarget> {
   const { signal } = opts;
   if (opts.dryRun && to.kind !== 'registry') return peekLayoutTarget(to, opts.spoolDir, signal);
   switch (to.kind) {
     case 'oci': return layoutTarget(await openLayoutDestination(to.dir), `oci:${to.dir}`);
     case 'oci-archive': return layoutTarget(await openArchiveDestination(to.file, { signal }), `oci-archive:${to.file}`);
-    case 'registry': {
-      if (registryTargetFactory === undefined) throw usageError('BAD_DESTINATION', `--to ${to.text}: registry destinations are not available in this build`);
-      return registryTargetFactory({ client: client(), registry: to.registry, prefix: to.prefix });
-    }
+    case 'registry': return registryTarget(client(), { registry: to.registry, prefix: to.prefix }, opts.chunkSize);
   }
-}
-
-/** Used by mirror-registry.ts to plug the registry destination in. */
-export function useRegistryTarget(factory: RegistryTargetFactory): void {
-  registryTargetFactory = factory;
 }
 
 // ── planning ──────────────────────────────────────────────────────────────────────────────────
@@ -403,7 +470,7 @@ export async function mirror(opts: MirrorOptions): Promise<MirrorReport> {
   const items = await plan(ctx);
   emit({ type: 'mirror-plan', images: items.map((i) => ({ source: i.sourceName, destination: i.name.repository === '' ? '(its own name)' : layoutName(i.name) })) });
   const dryRun = opts.dryRun === true;
-  const target = await openTarget(opts.to, client.get, { dryRun, spoolDir, signal });
+  const target = await openTarget(opts.to, client.get, { dryRun, spoolDir, signal, chunkSize: opts.chunkSize });
   const counters: Counters = { copied: 0, skipped: 0, mounted: 0, bytes: 0, manifests: 0 };
   const images: MirroredImage[] = [];
   const repoTags = new Map<string, Promise<string[]>>();
@@ -416,7 +483,7 @@ export async function mirror(opts: MirrorOptions): Promise<MirrorReport> {
         const { root, children, blobs } = await documents(source, opts.arches, item.attachment === true, signal);
         const destination = target.label(item.name);
         emit({ type: 'mirror-image', index, source: item.sourceName, destination, digest: root.descriptor.digest, blobs: blobs.length, size: blobs.reduce((a, b) => a + b.size, 0) });
-        const upToDate = item.name.tag !== undefined ? (await target.current(item.name, signal)) === root.descriptor.digest : false;
+        const upToDate = (await target.current(item.name, signal)) === root.descriptor.digest;
         await pool(blobs, concurrency, signal, async (d, sig) => {
           if (dryRun) {
             const present = await target.hasBlob(item.name, d, sig);
@@ -441,10 +508,10 @@ export async function mirror(opts: MirrorOptions): Promise<MirrorReport> {
         });
         if (!dryRun && !upToDate) {
           for (const c of children) {
-            await target.putManifest(item.name, c.descriptor, c.raw, { tag: undefined, signal });
+            await target.putManifest(item.name, c.descriptor, c.raw, { root: false, signal });
             counters.manifests++;
           }
-          await target.putManifest(item.name, root.descriptor, root.raw, { tag: item.name.tag, signal });
+          await target.putManifest(item.name, root.descriptor, root.raw, { root: true, signal });
           counters.manifests++;
         }
         images.push({ source: item.sourceName, destination, digest: root.descriptor.digest });
@@ -457,10 +524,13 @@ export async function mirror(opts: MirrorOptions): Promise<MirrorReport> {
           if (!repoTags.has(key)) repoTags.set(key, tagSource(client.get()).listTags(ref, signal).then((t) => t ?? []));
           const tags = await (repoTags.get(key) as Promise<string[]>);
           const digests = [root.descriptor.digest, ...children.map((c) => c.descriptor.digest)];
-          for (const t of attachmentTags(digests, tags)) {
-            const extra = registryItem(ctx, { registry: ref.registry, repository: ref.repository, tag: t }, true);
-            if (!items.some((i) => i.sourceName === extra.sourceName)) items.push(extra);
+          const extras = attachmentTags(digests, tags).map((t) => registryItem(ctx, { registry: ref.registry, repository: ref.repository, tag: t }, true));
+          // OCI referrers (Sigstore bundles, SBOMs, ORAS attachments), by the API or the tag schema.
+          for (const subject of digests) {
+            const found = await findReferrers({ client: client.get(), registry: ref.registry, repository: ref.repository }, subject, { signal });
+            for (const r of found.referrers) extras.push(registryItem(ctx, { registry: ref.registry, repository: ref.repository, digest: r.digest }, true));
           }
+          for (const extra of extras) if (!items.some((i) => i.sourceName === extra.sourceName)) items.push(extra);
         }
       } finally {
         await source.close();

@@ -32,7 +32,7 @@ export function registrySource(opts: RegistrySourceOptions): ImageSource {
       return m.index !== undefined && m.index.descriptor.digest === d.digest ? m.index.raw : m.raw;
     },
     manifest: (o = {}) => getManifest(o),
-    blob: (d, o = {}) => opts.client().fetchBlob(ref, d, { signal: o.signal, onProgress: o.onProgress }),
+    blob: (d, o = {}) => opts.client().fetchBlob(ref, d, { signal: o.signal, onProgress: o.onProgress, hash: o.verify }),
     close: async () => undefined,
   };
 }
