@@ -14,7 +14,7 @@ import { KairosImgError, isAbortError, isKairosImgError, usageError } from '../e
 import { digestOf, kindOfMediaType, parseManifestDocument, type Descriptor, type ImageIndex } from '../oci/index.js';
 import { parseTag } from '../policy/index.js';
 import { formatReference, parseReference, repositoryName, type Reference } from '../reference/reference.js';
-import { findReferrers, indexReferrer, type BlobSource, type RegistryClient } from '../registry/index.js';
+import { MONOLITHIC_MAX, findReferrers, indexReferrer, type BlobSource, type RegistryClient } from '../registry/index.js';
 import type { ArtifactDescriptor } from '../oci/artifact.js';
 import { REF_NAME, defaultCacheDir, openArchiveDestination, openLayoutDestination, type LayoutDestination } from '../store/index.js';
 import {
@@ -52,7 +52,7 @@ export interface MirrorOptions extends OperationOptions<MirrorEvent> {
   concurrency?: number | undefined;
   /** Where compressed archives and the engine's save stream are spooled (default: the cache directory). */
   cacheDir?: string | undefined;
-  /** Registry destinations: blobs above this size go up in chunks of it (default 64 MiB). */
+  /** Registry destinations: blobs go up in chunks of this size, resumable (default 256 MiB; blobs up to 64 MiB in one request). */
   chunkSize?: number | undefined;
 }
 
@@ -124,7 +124,13 @@ function layoutTarget(dest: LayoutDestination, prefix: string): MirrorTarget {
 }
 
 /** A registry repository prefix as a mirror destination, on the registry client's write side (H3's). */
-function registryTarget(client: RegistryClient, dest: { registry: string; prefix: string }, chunkSize: number | undefined): MirrorTarget {
+/**
+ * Upload chunks of a mirror: a 240 MB layer goes up in one resumable PATCH. Measured on the bench
+ * image: the same time as 64 MiB chunks, and a third less peak memory (fewer slices in flight).
+ */
+const MIRROR_CHUNK = 256 * 1024 * 1024;
+
+function registryTarget(client: RegistryClient, dest: { registry: string; prefix: string }, chunkSize: number): MirrorTarget {
   const at = (name: Name): Reference => destinationReference(name, dest);
   return {
     label: (name) => formatReference(at(name)),
@@ -135,7 +141,7 @@ function registryTarget(client: RegistryClient, dest: { registry: string; prefix
       // Same registry: mounted from the source repository, not a byte moved.
       const mountFrom = from.ref !== undefined && from.ref.registry === to.registry && from.ref.repository !== to.repository ? from.ref.repository : undefined;
       const r = await client.pushBlob(to, d, rangeSource(from.source, d), {
-        signal: opts.signal, onProgress: opts.onProgress, mountFrom, ...(chunkSize === undefined ? {} : { chunkSize, monolithicMax: chunkSize }),
+        signal: opts.signal, onProgress: opts.onProgress, mountFrom, chunkSize, monolithicMax: Math.min(MONOLITHIC_MAX, chunkSize),
       });
       return r.how === 'exists' ? 'skipped' : r.how === 'mounted' ? 'mounted' : 'copied';
     },
@@ -225,7 +231,7 @@ async function openTarget(to: MirrorDestination, client: () => RegistryClient, o
   switch (to.kind) {
     case 'oci': return layoutTarget(await openLayoutDestination(to.dir), `oci:${to.dir}`);
     case 'oci-archive': return layoutTarget(await openArchiveDestination(to.file, { signal }), `oci-archive:${to.file}`);
-    case 'registry': return registryTarget(client(), { registry: to.registry, prefix: to.prefix }, opts.chunkSize);
+    case 'registry': return registryTarget(client(), { registry: to.registry, prefix: to.prefix }, opts.chunkSize ?? MIRROR_CHUNK);
   }
 }
 
