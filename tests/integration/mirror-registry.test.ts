@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed } from '../../scripts/fixtures/seed.mjs';
 import { buildImage, pushImage } from '../../scripts/fixtures/image-builder.mjs';
-import { mirror, parseMirrorDestination } from '../../src/operations/mirror.js';
+import { mirror, parseMirrorDestination, type MirrorReport } from '../../src/operations/mirror.js';
 import { artifactAttach } from '../../src/operations/artifact-push.js';
 import { createRegistryClient, listReferrers, staticCredentials, type RegistryEvent } from '../../src/registry/index.js';
 import { testEnv } from '../helpers/env.js';
@@ -27,11 +27,7 @@ const run = randomBytes(3).toString('hex');
 const MULTI = `${env.registry}/kairos/core-opensuse:v1.4.0`;
 const LAYERS = `${env.registry}/test/layers-oci:v1`;
 
-interface Report {
-  images: Array<{ source: string; destination: string; digest: string }>;
-  blobs: { copied: number; skipped: number; mounted: number; bytes: number };
-  manifests: number;
-}
+type Report = MirrorReport;
 
 function cli(args: string[]) {
   return runCli(['--plain-http', ...args], { env: { KAIROS_IMG_CACHE: path.join(work, 'cache'), DOCKER_CONFIG: dockerConfig } });

@@ -14,6 +14,7 @@ import { seed } from '../../scripts/fixtures/seed.mjs';
 import { testEnv } from '../helpers/env.js';
 import { normalizeInodeGroups, snapshotTree } from '../helpers/layers.js';
 import { json, runCli } from '../helpers/cli.js';
+import type { MirrorReport } from '../../src/operations/mirror.js';
 
 const exec = promisify(execFile);
 const env = testEnv();
@@ -22,12 +23,7 @@ let work: string;
 const MULTI = `${env.registry}/kairos/core-opensuse:v1.4.0`;
 const LAYERS = `${env.registry}/test/layers-oci:v1`;
 
-interface Report {
-  images: Array<{ source: string; destination: string; digest: string }>;
-  blobs: { copied: number; skipped: number; mounted: number; bytes: number };
-  manifests: number;
-  dryRun: boolean;
-}
+type Report = MirrorReport;
 
 function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
   return runCli(['--plain-http', ...args], { env: { KAIROS_IMG_CACHE: path.join(work, 'cache'), ...extraEnv } });
