@@ -11,6 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed } from '../../scripts/fixtures/seed.mjs';
+import { buildMultiArch, pushImage } from '../../scripts/fixtures/image-builder.mjs';
 import { testEnv } from '../helpers/env.js';
 import { normalizeInodeGroups, snapshotTree } from '../helpers/layers.js';
 import { json, runCli } from '../helpers/cli.js';
@@ -98,6 +99,20 @@ describe('mirror to an OCI layout (sneakernet)', () => {
     const u = await cli(['unpack', `oci:${back}:test/layers-oci:v1`, fromLayout, '-q']);
     expect(u.code, u.stderr).toBe(0);
     expect([...normalizeInodeGroups(await snapshotTree(fromLayout))]).toEqual([...normalizeInodeGroups(await snapshotTree(fromRegistry))]);
+  });
+
+  it('an index with no image for this host (arm64 only, as Kairos -img artifacts are) is mirrored whole', async () => {
+    const layoutDir = path.join(work, 'arm-only-src');
+    const built = await buildMultiArch({
+      dir: layoutDir, tag: 'v1', platforms: [{ architecture: 'arm64', variant: 'v8' }],
+      layersFor: () => [{ compression: 'gzip', entries: [{ path: 'build/', type: 'dir' }, { path: 'build/disk.img', type: 'file', content: 'not really a disk\n' }] }],
+    });
+    const ref = `${env.registry}/test/arm-only-${Date.now().toString(36)}:v1`;
+    await pushImage({ layoutDir, tag: 'v1', dest: ref });
+    const dir = path.join(work, 'arm-only');
+    const r = await runCli(['--plain-http', 'mirror', ref, '--to', `oci:${dir}`, '--json', '-q'], { env: { KAIROS_IMG_CACHE: path.join(work, 'cache') } });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(json<Report>(r).images[0]?.digest).toBe(built.digest);
   });
 
   it('--dry-run lists what would move and writes nothing', async () => {

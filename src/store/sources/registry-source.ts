@@ -6,7 +6,7 @@
 import { formatReference, withDigest, type Reference } from '../../reference/reference.js';
 import type { ManifestResult, RegistryClient } from '../../registry/index.js';
 import type { Platform } from '../../oci/index.js';
-import type { ImageSource } from './source.js';
+import { checkedBytes, type ImageSource } from './source.js';
 
 export interface RegistrySourceOptions {
   client: () => RegistryClient;
@@ -23,13 +23,14 @@ export function registrySource(opts: RegistrySourceOptions): ImageSource {
     kind: 'registry',
     label: opts.label ?? formatReference(ref),
     reference: ref,
+    // The document as served, without choosing a platform: an arm64-only index is mirrored from an amd64 host too.
     async root(o = {}) {
-      const m = await getManifest(o);
-      return m.index !== undefined ? { descriptor: m.index.descriptor, raw: m.index.raw } : { descriptor: m.descriptor, raw: m.raw };
+      const doc = await opts.client().fetchManifest(ref, { signal: o.signal });
+      return { descriptor: doc.descriptor, raw: doc.raw };
     },
     async manifestBytes(d, o = {}) {
-      const m = await opts.client().getManifest(withDigest(ref, d.digest), { signal: o.signal });
-      return m.index !== undefined && m.index.descriptor.digest === d.digest ? m.index.raw : m.raw;
+      const doc = await opts.client().fetchManifest(withDigest(ref, d.digest), { signal: o.signal });
+      return checkedBytes(d, doc.raw, `manifest ${d.digest} of ${formatReference(ref)}`);
     },
     manifest: (o = {}) => getManifest(o),
     blob: (d, o = {}) => opts.client().fetchBlob(ref, d, { signal: o.signal, onProgress: o.onProgress, hash: o.verify }),
