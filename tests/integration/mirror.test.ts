@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +15,7 @@ import { buildMultiArch, pushImage } from '../../scripts/fixtures/image-builder.
 import { testEnv } from '../helpers/env.js';
 import { normalizeInodeGroups, snapshotTree } from '../helpers/layers.js';
 import { json, runCli } from '../helpers/cli.js';
+import { artifactPush } from '../../src/operations/artifact-push.js';
 import type { MirrorReport } from '../../src/operations/mirror.js';
 
 const exec = promisify(execFile);
@@ -161,6 +162,21 @@ describe('mirror selections', () => {
       const r = await cli(['mirror', ...args, '--json', '-q']);
       expect([args.join(' '), r.code, json<{ error: { code: string } }>(r).error.code]).toEqual([args.join(' '), 2, code]);
     }
+  });
+});
+
+describe('ORAS artifacts travel too', () => {
+  it('an artifact mirrored into a layout is pulled out of it with artifact pull', async () => {
+    const name = `test/oras-${Date.now().toString(36)}`;
+    await writeFile(path.join(work, 'disk.img'), 'a disk image, pretend\n');
+    await artifactPush({ reference: `${env.registry}/${name}:v1`, files: ['disk.img'], cwd: work, plainHttp: true, env: {} });
+    const dir = path.join(work, 'oras-usb');
+    await mirrorOk([`${env.registry}/${name}:v1`, '--to', `oci:${dir}`]);
+    const out = path.join(work, 'oras-out');
+    const r = await cli(['artifact', 'pull', `oci:${dir}:${name}:v1`, '--out', out, '--json', '-q']);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(json<{ reference: string }>(r).reference).toBe(`oci:${dir}:${name}:v1`);
+    expect(await readFile(path.join(out, 'disk.img'), 'utf8')).toBe('a disk image, pretend\n');
   });
 });
 

@@ -12,6 +12,7 @@ import {
 } from '../progress/artifact.js';
 import { formatBytes, mdCode, mdTable, type CommandResult, type Style } from '../render.js';
 import type { CommandSpec } from '../command.js';
+import { hasTransport } from '../../store/sources/index.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -151,7 +152,7 @@ export const artifactCommand: CommandSpec = {
         const [reference] = args;
         if (reference === undefined) throw usageError('MISSING_ARGUMENT', 'artifact pull needs a reference');
         const data = await withProgress(ctx, artifactPullSteps(), (ui) => artifactPull({
-          reference: parseReference(reference), outDir: path.resolve(opts.out), force: opts.force === true, concurrency: concurrencyOf(opts.concurrency),
+          reference: hasTransport(reference) ? reference : parseReference(reference), outDir: path.resolve(opts.out), force: opts.force === true, concurrency: concurrencyOf(opts.concurrency),
           plainHttp: ctx.plainHttp, env: ctx.env, signal: ctx.signal, onEvent: artifactPullProgress(ui, (l) => ctx.note(`warning: ${l}`)),
         }));
         return {
