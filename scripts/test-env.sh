@@ -4,6 +4,8 @@
 #   - the same registry behind htpasswd Basic auth                        (port BASE+1)
 #   - the same registry behind `auth: token`                              (port BASE+2)
 #   - scripts/token-server.mjs, the token realm for the registry above    (port BASE+3)
+#   - a pull-through cache: the registry in proxy mode (`proxy: remoteurl:`) in front of the
+#     anonymous one, as a site would run it in front of quay.io         (port BASE+6)
 #   - a Docker engine on a private unix socket (vfs, no iptables, no bridge)
 #
 # Usage: bash scripts/test-env.sh start|stop|env|status
@@ -29,6 +31,7 @@ readonly PORT_ANON=$((PORT_BASE))
 readonly PORT_BASIC=$((PORT_BASE + 1))
 readonly PORT_TOKEN=$((PORT_BASE + 2))
 readonly PORT_TOKEN_SERVER=$((PORT_BASE + 3))
+readonly PORT_PROXY=$((PORT_BASE + 6))
 readonly LOG_DIR="$ENV_DIR/logs"
 readonly RUN_DIR="$ENV_DIR/run"
 readonly DOCKER_DIR="$ENV_DIR/docker"
@@ -210,6 +213,12 @@ auth:
     rootcertbundle: $ENV_DIR/token/cert.pem
 EOF
   )"
+  write_registry_config proxy "$PORT_PROXY" "$(
+    cat <<EOF
+proxy:
+  remoteurl: http://$HOST:$PORT_ANON
+EOF
+  )"
 }
 
 load_credentials() {
@@ -316,6 +325,8 @@ print_exports() {
   emit KIMG_TEST_ENV_DIR "$ENV_DIR"
   emit KIMG_REGISTRY "$HOST:$PORT_ANON"
   emit KIMG_REGISTRY_STORAGE "$ENV_DIR/registry-anon/storage"
+  emit KIMG_REGISTRY_PROXY "$HOST:$PORT_PROXY"
+  emit KIMG_REGISTRY_PROXY_STORAGE "$ENV_DIR/registry-proxy/storage"
   emit KIMG_REGISTRY_BASIC "$HOST:$PORT_BASIC"
   emit KIMG_BASIC_USER "$BASIC_USER"
   emit KIMG_BASIC_PASS "$BASIC_PASS"
@@ -339,6 +350,7 @@ cmd_start() {
   with_lock
   init_state
   start_registry anon "$PORT_ANON"
+  start_registry proxy "$PORT_PROXY"
   start_registry basic "$PORT_BASIC"
   start_token_server
   start_registry token "$PORT_TOKEN"
@@ -353,13 +365,14 @@ cmd_stop() {
   stop_one registry-token "$ENV_DIR/registry-token/config.yml"
   stop_one token-server "$TOKEN_FRAGMENT"
   stop_one registry-basic "$ENV_DIR/registry-basic/config.yml"
+  stop_one registry-proxy "$ENV_DIR/registry-proxy/config.yml"
   stop_one registry-anon "$ENV_DIR/registry-anon/config.yml"
   log "stopped (state kept in $ENV_DIR)"
 }
 
 cmd_status() {
   local name frag pid rc=0
-  for name in registry-anon registry-basic token-server registry-token dockerd; do
+  for name in registry-anon registry-proxy registry-basic token-server registry-token dockerd; do
     case $name in
       registry-*) frag="$ENV_DIR/$name/config.yml" ;;
       token-server) frag="$TOKEN_FRAGMENT" ;;

@@ -31,6 +31,12 @@ export type { ReleasesOptions, ReleasesReport, ReleaseCandidate, CurrentSystem, 
 export { diffImages } from './operations/diff.js';
 export type { DiffOptions, DiffReport, ImageFacts } from './operations/diff.js';
 export { createClient, tagSource } from './operations/client.js';
+export { mirror, parseMirrorDestination, parseVersions, parseArches } from './operations/mirror.js';
+export type { MirrorOptions, MirrorReport, MirrorSource, MirroredImage, MirrorDestination, MirrorEvent } from './operations/mirror.js';
+export { openSource, parseTransport, formatTransport, registrySource } from './store/sources/index.js';
+export type { ImageSource, SourceKind, SourceTransport } from './store/sources/index.js';
+export { loadConfig, parseConfig, configPath } from './config/index.js';
+export type { KairosImgConfig, MirrorEndpoint } from './config/index.js';
 
 export { createRegistryClient, dockerConfigCredentials, staticCredentials, anonymous } from './registry/index.js';
 export type { RegistryClient, RegistryClientOptions, CredentialSource } from './registry/index.js';

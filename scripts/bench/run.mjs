@@ -6,8 +6,8 @@
 // several times slower for whichever variant comes next — noise that would swamp the comparison.
 // Without mount rights the runs share one directory (removed and synced between runs) instead.
 // A readable table, then one JSON document, go to stdout; the JSON is also written to
-// $BENCH_DIR/last.json. BENCH_ONLY=pull,unpack,artifacts,oras limits the sections; oras-5g (a 5 GiB
-// artifact pushed and pulled once for the peak RSS) runs only when named there.
+// $BENCH_DIR/last.json. BENCH_ONLY=pull,unpack,artifacts,oras,archive,mirror limits the sections;
+// oras-5g (a 5 GiB artifact pushed and pulled once for the peak RSS) runs only when named there.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import os from 'node:os';
@@ -17,7 +17,7 @@ import { BENCH_DIR, REPOSITORY, TAG, ensureLayout, ensurePushed } from './build-
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'pull,unpack,artifacts,oras').split(',').map((s) => s.trim()));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'pull,unpack,artifacts,oras,archive,mirror').split(',').map((s) => s.trim()));
 const registry = process.env.KIMG_REGISTRY;
 if (!registry) {
   process.stderr.write('bench: KIMG_REGISTRY is not set (run through scripts/bench.sh)\n');
@@ -117,8 +117,8 @@ async function rounds(section, variants) {
     const order = variants.map((_, i) => variants[(i + r) % variants.length]);
     for (const v of order) {
       freshTarget();
-      const [cmd, args] = v.command();
-      const res = await measure(`${section}-${v.key}`, cmd, args, { cwd: v.cwd });
+      const [cmd, args, extra] = v.command();
+      const res = await measure(`${section}-${v.key}`, cmd, args, { cwd: v.cwd, ...extra });
       if (r === 0 && v.check) res.check = v.check();
       log(`${section} round ${r + 1}/${ROUNDS} ${v.label}: ${res.seconds.toFixed(2)} s, peak RSS ${res.peakRssMB.toFixed(0)} MB`);
       runs[v.key].push(res);
@@ -307,6 +307,76 @@ async function benchUnpack(facts) {
   };
 }
 
+/**
+ * `unpack docker-archive:` of the bench image (as `skopeo copy … docker-archive:` writes it: plain
+ * layer tars, what `docker save` writes too) against the shell floor: per layer,
+ * `tar -xOf ARCHIVE LAYER | tar -x` (GNU tar seeks over the other members of a regular file).
+ */
+async function benchArchive() {
+  const archive = path.join(BENCH_DIR, 'bench.docker.tar');
+  if (!existsSync(archive)) {
+    log('writing the bench image as a docker-archive (skopeo copy)');
+    execFileSync('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `docker-archive:${archive}.tmp:${REPOSITORY}:${TAG}`], { stdio: 'inherit' });
+    execFileSync('mv', [`${archive}.tmp`, archive]);
+  }
+  const entries = JSON.parse(execFileSync('tar', ['-xOf', archive, 'manifest.json'], { encoding: 'utf8' }));
+  const layers = entries[0].Layers;
+  const out = path.join(mnt, 'archive-out');
+  const floorScript = 'set -eo pipefail; a="$1"; out="$2"; shift 2; mkdir -p "$out"; for m in "$@"; do tar -xOf "$a" "$m" | tar -x -C "$out"; done';
+  const res = await rounds('archive', [
+    {
+      key: 'floor', label: 'tar -xOf ARCHIVE LAYER | tar -x, per layer',
+      command: () => ['bash', ['-c', floorScript, 'floor', archive, out, ...layers]],
+      check: () => countEntries(out),
+    },
+    {
+      key: 'kairosImg', label: 'kairos-img unpack docker-archive:',
+      command: () => kimg('unpack', `docker-archive:${archive}`, out, '--cache-dir', path.join(mnt, 'archive-cache')),
+      check: () => countEntries(out),
+    },
+  ]);
+  const ratio = round3(res.kairosImg.medianSeconds / res.floor.medianSeconds);
+  return { ...res, archiveBytes: statSync(archive).size, ratio, peakRssMB: res.kairosImg.peakRssMB };
+}
+
+/**
+ * `mirror` of the bench image from the test registry to another registry (the Basic-auth one: other
+ * storage, so nothing can be mounted), a fresh destination repository every run, against
+ * `skopeo sync` of the same image (sync takes one image with its tag; it keeps only the last path
+ * component of the repository, kairos-img the whole path). skopeo's blob-info cache is removed
+ * before each of its runs: it remembers where blobs were pushed before and would mount them from
+ * an earlier round's repository, which a first mirror cannot.
+ */
+async function benchMirror() {
+  const basic = process.env.KIMG_REGISTRY_BASIC;
+  const user = process.env.KIMG_BASIC_USER;
+  const pass = process.env.KIMG_BASIC_PASS;
+  if (!basic || !user || !pass) return { skipped: 'the Basic-auth registry of scripts/test-env.sh is not exported' };
+  const dockerConfig = path.join(work, 'mirror-docker-config');
+  mkdirSync(dockerConfig, { recursive: true });
+  writeFileSync(path.join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [basic]: { auth: Buffer.from(`${user}:${pass}`).toString('base64') } } }));
+  const stamp = Date.now().toString(36);
+  let n = 0;
+  const skopeoScript = 'rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb; exec skopeo sync --src docker --dest docker --src-tls-verify=false --dest-tls-verify=false --dest-creds "$1" "$2" "$3"';
+  const res = await rounds('mirror', [
+    {
+      key: 'kairosImg', label: 'kairos-img mirror → another registry',
+      command: () => ['node', [cli, 'mirror', ref, '--to', `${basic}/bench-mirror-${stamp}-k${n++}`, '--plain-http', '--quiet', '--json'], { env: { DOCKER_CONFIG: dockerConfig } }],
+    },
+    {
+      key: 'skopeo', label: 'skopeo sync → another registry',
+      command: () => ['bash', ['-c', skopeoScript, 'sync', `${user}:${pass}`, ref, `${basic}/bench-mirror-${stamp}-s${n++}`]],
+    },
+  ]);
+  const ratio = round3(res.kairosImg.medianSeconds / res.skopeo.medianSeconds);
+  return {
+    ...res,
+    ratio,
+    targets: { ratio: 0.8, peakRssMB: 150 },
+    met: { ratio: ratio <= 0.8, peakRss: res.kairosImg.peakRssMB <= 150 },
+  };
+}
+
 /** The artifact bench is another script (scripts/bench-artifacts.mjs); its last JSON line is its result. */
 function benchArtifacts() {
   const script = path.join(repoRoot, 'scripts', 'bench-artifacts.mjs');
@@ -373,6 +443,20 @@ function table(report) {
     lines.push(`  (c)/(a) ${u.ratios.coldVsFloor.toFixed(3)} (≤ 1.0: ${mark(u.met.coldVsFloor)})   (c)/(b) ${u.ratios.coldVsSkopeoUmoci.toFixed(3)} (≤ 0.4: ${mark(u.met.coldVsSkopeoUmoci)})   (d)/(a) ${u.ratios.warmVsFloor.toFixed(3)} (≤ 0.8: ${mark(u.met.warmVsFloor)})`);
     lines.push(`  kairos-img peak RSS ${u.peakRssMB} MB (≤ 256: ${mark(u.met.peakRss)}); entries (a) ${u.floor.check} (b) ${u.skopeoUmoci.check} (c) ${u.cold.check} (d) ${u.warm.check}`);
   }
+  if (report.archive) {
+    const a = report.archive;
+    lines.push(`unpack docker-archive: (${(a.archiveBytes / 1e9).toFixed(2)} GB archive)`);
+    row(a.floor.label, a.floor);
+    row(a.kairosImg.label, a.kairosImg);
+    lines.push(`  ratio kairos-img / floor: ${a.ratio.toFixed(3)}; kairos-img peak RSS ${a.peakRssMB} MB; entries floor ${a.floor.check} kairos-img ${a.kairosImg.check}`);
+  }
+  if (report.mirror && !report.mirror.skipped) {
+    const m = report.mirror;
+    lines.push('mirror registry → another registry (fresh repository)');
+    row(m.kairosImg.label, m.kairosImg);
+    row(m.skopeo.label, m.skopeo);
+    lines.push(`  ratio kairos-img / skopeo sync: ${m.ratio.toFixed(3)} (target ≤ 0.8: ${mark(m.met.ratio)}); kairos-img peak RSS ${m.kairosImg.peakRssMB} MB (≤ 150: ${mark(m.met.peakRss)})`);
+  }
   if (report.oras) {
     const { push, pull } = report.oras;
     lines.push('ORAS artifacts');
@@ -420,6 +504,8 @@ async function main() {
   if (ONLY.has('artifacts')) report.artifacts = benchArtifacts();
   if (ONLY.has('oras')) report.oras = { push: await benchOrasPush(), pull: await benchOrasPull() };
   if (ONLY.has('oras-5g')) report.orasBig = await benchOrasBig();
+  if (ONLY.has('archive')) report.archive = await benchArchive();
+  if (ONLY.has('mirror')) report.mirror = await benchMirror();
   report.machine.targetFilesystem = freshFs ? 'a fresh ext4 (loop-mounted sparse file) per timed run' : `${report.machine.workFilesystem}, shared by all runs`;
   const json = JSON.stringify(report, null, 2);
   writeFileSync(path.join(BENCH_DIR, 'last.json'), `${json}\n`);

@@ -16,6 +16,7 @@ export interface GlobalOptions {
   debug?: boolean;
   registry?: string;
   plainHttp?: boolean;
+  offline?: boolean;
   cacheDir?: string;
 }
 
@@ -29,6 +30,8 @@ export interface CliContext {
   /** `--registry` / KAIROS_IMG_REGISTRY: replaces the catalog registry (quay.io). */
   readonly registry: string | undefined;
   readonly plainHttp: boolean;
+  /** --offline / KAIROS_IMG_OFFLINE: mirrors only (and verify: the tag grammar only). */
+  readonly offline: boolean;
   readonly cacheDir: string;
   readonly hostArch: string;
   readonly progress: ProgressMode;
@@ -51,7 +54,8 @@ function truthy(v: string | undefined): boolean {
 }
 
 export function createContext(opts: GlobalOptions, io: Io): CliContext {
-  const env = io.env;
+  // --offline reaches every registry client through the environment, as KAIROS_IMG_OFFLINE does.
+  const env = opts.offline === true ? { ...io.env, KAIROS_IMG_OFFLINE: '1' } : io.env;
   const json = opts.json === true;
   const quiet = opts.quiet === true;
   const verbose = opts.verbose === true;
@@ -71,6 +75,7 @@ export function createContext(opts: GlobalOptions, io: Io): CliContext {
     debug: opts.debug === true,
     registry,
     plainHttp,
+    offline: truthy(env['KAIROS_IMG_OFFLINE']),
     cacheDir: opts.cacheDir === undefined ? defaultCacheDir(env) : path.resolve(opts.cacheDir),
     hostArch: hostArch(),
     progress,

@@ -25,6 +25,7 @@ export function addGlobalOptions(cmd: Command): Command {
     .option('--debug', 'stack traces on errors')
     .addOption(new Option('--registry <host[:port]>', 'use this registry instead of quay.io / ghcr.io (mirrors, a local registry)').env('KAIROS_IMG_REGISTRY'))
     .option('--plain-http', 'talk HTTP instead of HTTPS to the registry (env KAIROS_IMG_PLAIN_HTTP=1)')
+    .option('--offline', 'content from configured mirrors only, never from a registry that has mirrors (env KAIROS_IMG_OFFLINE=1); verify: the tag grammar only')
     .addOption(new Option('--cache-dir <dir>', 'content cache (default $KAIROS_IMG_CACHE, $XDG_CACHE_HOME/kairos-img, ~/.cache/kairos-img)'));
 }
 

@@ -29,6 +29,9 @@ export interface ResolveTargetOptions extends ImageOptions {
 
 export async function resolveImage(ctx: CliContext, args: readonly string[], opts: ResolveTargetOptions): Promise<TargetResolution> {
   const target = parseTarget(args, { usage: opts.usage, ...(opts.defaultVariant === undefined ? {} : { defaultVariant: opts.defaultVariant }) });
+  if (target.kind === 'source') {
+    throw usageError('SOURCE_NOT_SUPPORTED', `${target.text}: this command names registry images; read an image source with pull, unpack, verify or extract-img`);
+  }
   if (target.kind === 'reference') {
     rejectCatalogOptions(opts);
     // --registry also redirects full references to the catalogs' registries: a mirror serves every form alike.
@@ -63,6 +66,10 @@ export function rejectCatalogOptions(opts: ImageOptions): void {
 
 /** The image a command names, for the task lists: a full reference (mirrored) or a catalog request. */
 export async function imageSpec(ctx: CliContext, target: Target, opts: ImageOptions): Promise<ImageSpec> {
+  if (target.kind === 'source') {
+    rejectCatalogOptions(opts);
+    return { source: target.source };
+  }
   if (target.kind === 'reference') {
     rejectCatalogOptions(opts);
     return { reference: await mirrored(target.reference, ctx.registry) };

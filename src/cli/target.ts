@@ -2,6 +2,7 @@
 import { catalogNamedBy } from '../catalog/index.js';
 import { usageError } from '../errors.js';
 import { parseReference, type Reference } from '../reference/reference.js';
+import { parseTransport, type SourceTransport } from '../store/sources/index.js';
 
 /**
  * A catalog target carries the OS and the two words: an OS named by its own word (`talos <image>`)
@@ -10,7 +11,9 @@ import { parseReference, type Reference } from '../reference/reference.js';
  */
 export type Target =
   | { kind: 'catalog'; os: string; flavor: string; variant: string }
-  | { kind: 'reference'; reference: Reference; text: string };
+  | { kind: 'reference'; reference: Reference; text: string }
+  /** An image source without a registry: `docker-archive:`, `oci-archive:`, `oci:`, `docker-daemon:`. */
+  | { kind: 'source'; source: SourceTransport; text: string };
 
 /** A first argument with "/", ":" or "@" is a reference; anything else names a flavor (or an OS). */
 export function looksLikeReference(arg: string): boolean {
@@ -26,7 +29,10 @@ export function parseTarget(args: readonly string[], opts: { defaultVariant?: st
     if (second !== undefined) {
       throw usageError('TOO_MANY_ARGUMENTS', `unexpected argument "${second}" after the reference ${first}`, `usage: ${opts.usage}`);
     }
-    return { kind: 'reference', reference: parseReference(first), text: first };
+    const transport = parseTransport(first);
+    if (transport === undefined) return { kind: 'reference', reference: parseReference(first), text: first };
+    if (transport.kind === 'docker') return { kind: 'reference', reference: parseReference(transport.reference), text: first };
+    return { kind: 'source', source: transport, text: first };
   }
   if (rest.length > 0) throw usageError('TOO_MANY_ARGUMENTS', `unexpected argument "${rest[0]}"`, `usage: ${opts.usage}`);
   const catalog = catalogNamedBy(first);

@@ -20,6 +20,8 @@ export { assertCached, dockerArchiveManifest, dockerArchiveStream } from './dock
 export type { DockerArchiveOptions, DockerArchiveManifestEntry } from './docker-archive.js';
 export { findCachedImage, loadCachedImage, loadIntoEngine, parseLoadResponse } from './docker-load.js';
 export type { CachedImage, LoadCachedImageOptions, LoadCachedImageResult, LoadResult } from './docker-load.js';
+export { saveImage } from './docker-save.js';
+export type { SaveImageOptions } from './docker-save.js';
 export { applyPullMessage, layerProgressId, parsePullMessage, pullProgressState } from './docker-progress.js';
 export type { LayerPhase, LayerProgress, PullMessage, PullProgressState } from './docker-progress.js';
 

@@ -10,25 +10,28 @@
  * written under temporary names and renamed into place only when all layers are complete, so a
  * failure leaves the output directory as it was.
  */
-import type { SignatureReport, SignatureRequirement } from './signature.js';
-import { signatureGate } from './signature-gate.js';
 import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline as pipe } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { KairosImgError, usageError } from '../errors.js';
-import type { Descriptor } from '../oci/index.js';
+import { parseManifestDocument, type Descriptor } from '../oci/index.js';
 import { ArtifactAnnotation, isEmptyDescriptor, isPackedDirectory, layerTitle, titleConflict, titlePath } from '../oci/artifact.js';
 import { digestCheckStream } from '../oci/artifact-stream.js';
 import { formatReference, parseReference, type Reference } from '../reference/reference.js';
 import { createRootWriter, unpackTarStreams } from '../unpack/index.js';
-import { writeVerifiedFile } from '../store/index.js';
-import { lazyClient, type OperationOptions } from './common.js';
+import { defaultCacheDir, writeVerifiedFile } from '../store/index.js';
+import { openSource, parseTransport, registrySource, type ImageSource } from '../store/sources/index.js';
+import type { RegistryClient } from '../registry/index.js';
+import { lazyClient, signatureRequirementFor, type OperationOptions } from './common.js';
+import type { SignatureReport, SignatureRequirement } from './signature.js';
+import { signatureGate } from './signature-gate.js';
 import { emitter } from './events.js';
 import type { ArtifactPullEvent } from './artifact-events.js';
 
 export interface ArtifactPullOptions extends Pick<OperationOptions<ArtifactPullEvent>, 'plainHttp' | 'env' | 'client' | 'signal' | 'onEvent'> {
+  /** The artifact: a reference, or an image source (`oci:DIR:NAME`, `oci-archive:FILE:NAME`, …) it was mirrored into. */
   reference: Reference | string;
   /** Where the files go (created when missing). */
   outDir: string;
@@ -138,25 +141,44 @@ async function payloadOf(root: string, item: Pick<Item, 'title' | 'parts'>): Pro
 
 export async function artifactPull(opts: ArtifactPullOptions): Promise<ArtifactPullSummary> {
   const emit = emitter(opts.onEvent);
-  const { signal } = opts;
-  const ref = typeof opts.reference === 'string' ? parseReference(opts.reference) : opts.reference;
+  const transport = typeof opts.reference === 'string' ? parseTransport(opts.reference) : undefined;
+  if (transport !== undefined && transport.kind !== 'docker') {
+    // An artifact mirrored into a layout or archive (sneakernet) is read from there.
+    const source = await openSource({ transport, spoolDir: defaultCacheDir(opts.env ?? process.env), signal: opts.signal });
+    emit({ type: 'resolved', reference: source.label, source: 'transport' });
+    try {
+      return await pullFrom(opts, source, emit);
+    } finally {
+      await source.close();
+    }
+  }
+  const text = transport?.kind === 'docker' ? transport.reference : opts.reference;
+  const ref = typeof text === 'string' ? parseReference(text) : text;
   if (ref.tag === undefined && ref.digest === undefined) {
     throw usageError('BAD_REFERENCE', `${formatReference(ref)} names neither a tag nor a digest`, 'add :<tag> or @sha256:<digest>');
   }
   emit({ type: 'resolved', reference: formatReference(ref), source: 'reference' });
-  const client = lazyClient(opts, emit).get();
-  const repo = { registry: ref.registry, repository: ref.repository };
-  const doc = await client.fetchManifest(ref, { signal });
-  const m = { raw: doc.raw, digest: doc.descriptor.digest, mediaType: doc.descriptor.mediaType };
+  const client = lazyClient(opts, emit);
+  return pullFrom(opts, registrySource({ client: client.get, reference: ref }), emit, { client: client.get, reference: ref });
+}
+
+async function pullFrom(opts: ArtifactPullOptions, source: ImageSource, emit: (e: ArtifactPullEvent) => void, registry?: { client: () => RegistryClient; reference: Reference }): Promise<ArtifactPullSummary> {
+  const { signal } = opts;
+  const top = await source.root({ signal });
+  const doc = parseManifestDocument(top.raw, top.descriptor.mediaType, source.label);
+  const m = { raw: top.raw, digest: top.descriptor.digest, mediaType: doc.mediaType };
   if (doc.kind !== 'manifest') {
-    throw new KairosImgError('ARTIFACT_IS_INDEX', `${formatReference(ref)} is an image index, not an artifact manifest`, {
-      hint: 'name one manifest of it by digest (kairos-img artifact pull <repository>@sha256:…)', details: { mediaType: doc.descriptor.mediaType },
+    throw new KairosImgError('ARTIFACT_IS_INDEX', `${source.label} is an image index, not an artifact manifest`, {
+      hint: 'name one manifest of it by digest (kairos-img artifact pull <repository>@sha256:…)', details: { mediaType: doc.mediaType },
     });
   }
   const artifactType = (JSON.parse(m.raw.toString('utf8')) as { artifactType?: unknown }).artifactType;
   const { items: planned, skipped } = plan(doc.manifest.layers, doc.manifest.config);
   emit({ type: 'manifest', digest: m.digest, layers: doc.manifest.layers.length, size: doc.manifest.layers.reduce((a, l) => a + l.size, 0), fromCache: false });
-  const signature = await signatureGate({ requirement: opts.signature, client, reference: ref, manifest: doc, signal, emit });
+  // Signatures name the registry's manifest digest: a layout or archive copy has none to check.
+  const requirement = signatureRequirementFor({ source }, opts.signature);
+  const signature = requirement === undefined || registry === undefined ? undefined
+    : await signatureGate({ requirement, client: registry.client(), reference: registry.reference, manifest: top, signal, emit });
   for (const s of skipped) emit({ type: 'artifact-skipped', ...s });
   emit({ type: 'artifact-files', files: planned.map((p) => ({ title: p.title, kind: p.kind, size: p.layer.size })) });
 
@@ -219,12 +241,12 @@ export async function artifactPull(opts: ArtifactPullOptions): Promise<ArtifactP
         const item = it;
         try {
           const onProgress = (n: number): void => emit({ type: 'artifact-bytes', title: item.title, phase: 'download', bytes: n, total: item.layer.size });
-          const blob = (sig: AbortSignal) => client.fetchBlob(repo, item.layer, { signal: sig, onProgress });
+          const blob = (sig: AbortSignal) => source.blob(item.layer, { signal: sig, onProgress });
           if (item.kind === 'file') {
             // The cache's writer: verified (hashed on a worker as it lands), under its temporary name.
             // Not fsynced: an output file is as durable as what `curl -o` or `tar -x` writes (a
             // process that fails leaves nothing; only a power loss could, as for them).
-            await writeVerifiedFile(item.temp, item.layer, client.fetchBlob(repo, item.layer, { signal: controller.signal, onProgress, hash: false }), { signal: controller.signal, fsync: false });
+            await writeVerifiedFile(item.temp, item.layer, source.blob(item.layer, { signal: controller.signal, onProgress, verify: false }), { signal: controller.signal, fsync: false });
           } else {
             const contentDigest = item.layer.annotations?.[ArtifactAnnotation.contentDigest];
             const report = await unpackTarStreams({
@@ -281,7 +303,7 @@ export async function artifactPull(opts: ArtifactPullOptions): Promise<ArtifactP
   }
   emit({ type: 'artifact-committed', files: items.length, outDir });
   return {
-    reference: formatReference(ref),
+    reference: source.label,
     digest: m.digest,
     mediaType: m.mediaType,
     ...(typeof artifactType === 'string' ? { artifactType } : {}),

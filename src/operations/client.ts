@@ -1,5 +1,6 @@
 /** One registry client per command run, configured from the command's options and environment. */
-import { createRegistryClient, dockerConfigCredentials, type ManifestResult, type RegistryClient, type RegistryEvent } from '../registry/index.js';
+import { endpointsFor, loadConfigSync, offlineFromEnv } from '../config/index.js';
+import { createRegistryClient, dockerConfigCredentials, withMirrors, type ManifestResult, type RegistryClient, type RegistryEvent } from '../registry/index.js';
 import { type Platform } from '../oci/index.js';
 import { KairosImgError, isKairosImgError } from '../errors.js';
 import { formatReference, repositoryName, type Reference } from '../reference/reference.js';
@@ -22,22 +23,36 @@ export function describeEvent(e: RegistryEvent): string {
     case 'retry': return `${e.registry}: retry ${e.attempt} in ${Math.round(e.delayMs)} ms (${e.reason})`;
     case 'redirect': return `${e.registry}: redirected to ${e.to}`;
     case 'resume': return `${e.registry}: ${e.restarted ? 'restarting' : 'resuming'} ${e.digest.slice(0, 19)} at byte ${e.offset}`;
+    case 'fallback': return `${e.registry}: mirror ${e.from} did not serve it (${e.reason}); asking ${e.to}`;
   }
 }
 
+/**
+ * The registry client of a run: credentials from the Docker configuration, and the mirrors of the
+ * kairos-img configuration ($KAIROS_IMG_CONFIG, XDG, ~/.config) in front of the registries they
+ * serve (`KAIROS_IMG_OFFLINE`: the mirrors only) — found through `env`, so every command honours them.
+ */
 export function createClient(opts: ClientOptions = {}): RegistryClient {
   const log = opts.log;
   const onEvent = opts.onEvent;
-  return createRegistryClient({
+  const env = opts.env ?? process.env;
+  const config = loadConfigSync({ env });
+  const emit = log === undefined && onEvent === undefined ? undefined : (e: RegistryEvent): void => {
+    onEvent?.(e);
+    log?.(describeEvent(e));
+  };
+  const mirrors = Object.values(config.mirrors).flat();
+  const client = createRegistryClient({
     plainHttp: opts.plainHttp,
-    credentials: dockerConfigCredentials({ env: opts.env ?? process.env }),
+    plainHttpHosts: new Set(mirrors.filter((m) => m.plainHttp).map((m) => m.host)),
+    credentials: dockerConfigCredentials({ env }),
     userAgent: 'kairos-img',
     tagPageSize: opts.tagPageSize,
-    onEvent: log === undefined && onEvent === undefined ? undefined : (e) => {
-      onEvent?.(e);
-      log?.(describeEvent(e));
-    },
+    onEvent: emit,
   });
+  if (mirrors.length === 0) return client;
+  const offline = offlineFromEnv(env);
+  return withMirrors(client, { endpoints: (registry) => endpointsFor(config, registry, { offline }), offline, onEvent: emit });
 }
 
 /** Tag listing for resolution: a repository that does not exist is `undefined`, not an error. */

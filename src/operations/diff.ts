@@ -25,15 +25,16 @@ import {
   type PackageList,
 } from '../policy/index.js';
 import { formatPlatform, hostArch as defaultHostArch } from '../oci/index.js';
-import { formatReference } from '../reference/reference.js';
 import { readImageFiles, type FileView } from '../unpack/read-files.js';
 import { normalizeK8s, isK8sDistro } from '../version/index.js';
-import { getManifestExplained } from './client.js';
-import { lazyClient, resolveTarget, type ImageSpec, type OperationOptions } from './common.js';
+import { defaultCacheDir } from '../store/index.js';
+import { lazyClient, withImage, type ImageSpec, type OpenedImage, type OperationOptions } from './common.js';
 import { emitter, type DiffEvent } from './events.js';
 import { layerBlobs, releaseFilesOf } from './image-files.js';
 
 export interface DiffOptions extends OperationOptions<DiffEvent> {
+  /** Where a compressed archive or the engine's save stream is spooled (default: the cache directory). */
+  cacheDir?: string | undefined;
   a: ImageSpec;
   b: ImageSpec;
 }
@@ -117,11 +118,17 @@ function k8sOfImage(release: Record<string, string>, tag: string | undefined): I
 
 async function factsOf(opts: DiffOptions, image: ImageSpec, which: 'a' | 'b', emit: (e: DiffEvent) => void, client: ReturnType<typeof lazyClient>): Promise<ImageFacts> {
   const hostArch = opts.hostArch ?? defaultHostArch();
-  const target = await resolveTarget({ image, arch: opts.arch, registry: opts.registry, hostArch, tags: client.tags(), signal: opts.signal, emit: (e) => emit({ ...e, image: which }) });
+  return withImage({
+    image, arch: opts.arch, registry: opts.registry, hostArch, tags: client.tags(), client: client.get, env: opts.env, signal: opts.signal,
+    spoolDir: opts.cacheDir ?? defaultCacheDir(opts.env ?? process.env), emit: (e) => emit({ ...e, image: which }),
+  }, (target) => factsFrom(opts, target, which, emit));
+}
+
+async function factsFrom(opts: DiffOptions, target: OpenedImage, which: 'a' | 'b', emit: (e: DiffEvent) => void): Promise<ImageFacts> {
   const ref = target.reference;
-  const m = await getManifestExplained(client.get(), ref, { platform: target.platform, signal: opts.signal });
+  const m = await target.source.manifest({ platform: target.platform, signal: opts.signal });
   const files = await readImageFiles({
-    layers: layerBlobs(client.get(), ref, m.manifest.layers),
+    layers: layerBlobs(target.source, m.manifest.layers),
     paths: [...RELEASE_FILES, ...PACKAGE_DATABASES.map((d) => d.path)],
     dirs: [...MODULE_DIRS, BOOT],
     decided,
@@ -130,7 +137,7 @@ async function factsOf(opts: DiffOptions, image: ImageSpec, which: 'a' | 'b', em
     onLayer: (layer) => emit({ type: 'diff-layer', image: which, layer, layers: m.manifest.layers.length }),
   });
   const read = { layersRead: files.layersRead, layersTotal: files.layersTotal, bytesRead: files.bytesRead, bytesTotal: files.bytesTotal };
-  emit({ type: 'diff-read', image: which, reference: formatReference(ref), ...read });
+  emit({ type: 'diff-read', image: which, reference: target.name, ...read });
   const rk = releaseKeysOf({ kairosRelease: text(files, KAIROS_RELEASE), osRelease: text(files, OS_RELEASE) });
   const usr = text(files, USR_OS_RELEASE);
   const os = osKeysOf(usr ?? text(files, OS_RELEASE));
@@ -139,7 +146,7 @@ async function factsOf(opts: DiffOptions, image: ImageSpec, which: 'a' | 'b', em
   const db = PACKAGE_DATABASES.find((d) => files.lookup(d.path).state === 'present');
   const modules = MODULE_DIRS.flatMap((d) => files.list(d).entries.filter((e) => e.kind === 'dir').map((e) => e.name));
   return {
-    reference: formatReference(ref),
+    reference: target.name,
     digest: m.descriptor.digest,
     platform: formatPlatform(m.descriptor.platform ?? target.platform),
     releaseFile: rk?.file,

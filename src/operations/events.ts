@@ -11,7 +11,8 @@ import type { ResolutionFacts } from './resolve.js';
 export interface ResolvedEvent {
   type: 'resolved';
   reference: string;
-  source: 'catalog' | 'reference' | 'cache';
+  /** `transport`: an image source without a registry (an archive, a layout, the engine). */
+  source: 'catalog' | 'reference' | 'cache' | 'transport';
   resolution?: ResolutionFacts | undefined;
 }
 

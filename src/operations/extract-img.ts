@@ -11,18 +11,19 @@
  * double the writes (and the time) of every extraction for a reuse that rarely comes.
  */
 import { Transform, pipeline, type Readable } from 'node:stream';
-import { KairosImgError, isKairosImgError } from '../errors.js';
+import { KairosImgError, isKairosImgError, usageError } from '../errors.js';
 import { formatPlatform, type Descriptor } from '../oci/index.js';
 import { formatReference, repositoryName, type Reference } from '../reference/reference.js';
 import type { ManifestResult, RegistryClient } from '../registry/index.js';
-import { openStore, type Store } from '../store/index.js';
+import { defaultCacheDir, openStore, type Store } from '../store/index.js';
+import type { ImageSource } from '../store/sources/index.js';
 import type { LuetEngine } from '../engine/luet.js';
 import { artifactTags } from '../artifacts/artifact-tags.js';
 import { createArtifactSink, type ArtifactFile, type ArtifactSinkOptions } from '../artifacts/artifact-sink.js';
 import { extractArtifactLayer, type LayerExtractStats } from '../artifacts/extract-layer.js';
 import { extractViaLuet } from '../artifacts/extract-tree.js';
 import { isPackedDirectory, layerTitle, titlePath } from '../oci/artifact.js';
-import { lazyClient, resolveTarget, type ImageSpec, type OperationOptions } from './common.js';
+import { lazyClient, signatureRequirementFor, withImage, type ImageSpec, type OpenedImage, type OperationOptions } from './common.js';
 import { emitter, type ExtractImgEvent } from './events.js';
 import type { Resolution } from './resolve.js';
 import type { SignatureReport, SignatureRequirement } from './signature.js';
@@ -82,14 +83,25 @@ export async function extractImg(opts: ExtractImgOptions): Promise<ExtractImgSum
   const emit = emitter(opts.onEvent);
   const { signal } = opts;
   const client = lazyClient(opts, emit);
-  const target = await resolveTarget({ image: opts.artifact, kind: 'artifact', arch: opts.arch, registry: opts.registry, hostArch: opts.hostArch, tags: client.tags(), signal, emit });
+  return withImage({
+    image: opts.artifact, kind: 'artifact', arch: opts.arch, registry: opts.registry, hostArch: opts.hostArch, tags: client.tags(), signal, emit,
+    client: client.get, env: opts.env, spoolDir: opts.cacheDir ?? defaultCacheDir(opts.env ?? process.env),
+  }, (target) => extractFrom(opts, target, client.get, emit));
+}
+
+async function extractFrom(opts: ExtractImgOptions, target: OpenedImage, registryClient: () => RegistryClient, emit: (e: ExtractImgEvent) => void): Promise<ExtractImgSummary> {
+  const { signal } = opts;
   const ref = target.reference;
+  const fromRegistry = target.source.kind === 'registry';
   const architecture = target.resolution?.arch ?? opts.arch ?? ARTIFACT_ARCH;
   let manifest: ManifestResult;
   try {
-    manifest = await client.get().getManifest(ref, { platform: { os: 'linux', architecture }, signal });
+    // The registry's own lookup (not the operations' explained one): a missing artifact lists the artifact tags.
+    manifest = fromRegistry
+      ? await registryClient().getManifest(ref, { platform: { os: 'linux', architecture }, signal })
+      : await target.source.manifest({ platform: { os: 'linux', architecture }, signal });
   } catch (e) {
-    if (isMissingManifest(e)) throw await artifactNotFound({ client: client.get(), reference: ref, cause: e, signal });
+    if (fromRegistry && isMissingManifest(e)) throw await artifactNotFound({ client: registryClient(), reference: ref, cause: e, signal });
     throw e;
   }
   const size = manifest.manifest.layers.reduce((a, l) => a + l.size, 0);
@@ -98,8 +110,9 @@ export async function extractImg(opts: ExtractImgOptions): Promise<ExtractImgSum
     platform: manifest.descriptor.platform === undefined ? undefined : formatPlatform(manifest.descriptor.platform),
   });
 
-  const signature = await signatureGate({ requirement: opts.signature, client: client.get(), reference: ref, manifest, signal, emit });
-  const signedFiles = signedBlobsCheck(opts.signature);
+  const requirement = signatureRequirementFor(target, opts.signature);
+  const signature = await signatureGate({ requirement, client: registryClient(), reference: ref, manifest, signal, emit });
+  const signedFiles = signedBlobsCheck(requirement);
 
   const started = Date.now();
   const warn = (message: string): void => emit({ type: 'warning', message });
@@ -109,6 +122,7 @@ export async function extractImg(opts: ExtractImgOptions): Promise<ExtractImgSum
   let skipped: number;
   emit({ type: 'extract-start', engine: opts.via === 'luet' ? 'luet' : 'native' });
   if (opts.via === 'luet') {
+    if (!fromRegistry) throw usageError('SOURCE_NOT_SUPPORTED', `${target.name}: --via luet reads images from a registry only`, 'leave --via out: the native extraction reads archives and layouts');
     // Pinned by digest: luet fetches exactly what was resolved and checked here.
     const pinned = formatReference({ registry: ref.registry, repository: ref.repository, digest: manifest.descriptor.digest });
     const r = await extractViaLuet({
@@ -119,8 +133,8 @@ export async function extractImg(opts: ExtractImgOptions): Promise<ExtractImgSum
     ({ engine, command, files, skipped } = r);
   } else {
     const attempt = (): Promise<ExtractArtifactResult> => extractArtifact({
-      client: client.get(), reference: ref, manifest, outDir: opts.outDir, decompress: opts.decompress, cacheDir: opts.cacheDir, signal,
-      onProgress: (bytes, total) => emit({ type: 'extract-progress', bytes, total }), warn, beforeCommit: signedFiles?.check,
+        source: target.source, reference: ref, manifest, outDir: opts.outDir, decompress: opts.decompress, cacheDir: fromRegistry ? opts.cacheDir : undefined, signal,
+        onProgress: (bytes, total) => emit({ type: 'extract-progress', bytes, total }), warn, beforeCommit: signedFiles?.check,
     });
     let r: ExtractArtifactResult;
     try {
@@ -137,7 +151,7 @@ export async function extractImg(opts: ExtractImgOptions): Promise<ExtractImgSum
   emit({ type: 'extracted', files: files.length, images: images.length, verified: images.filter((f) => f.verified).length, seconds: (Date.now() - started) / 1000 });
   const image = images[0];
   return {
-    reference: formatReference(ref),
+    reference: target.name,
     digest: manifest.descriptor.digest,
     engine,
     ...(command === undefined ? {} : { command }),
@@ -156,7 +170,8 @@ export async function extractImg(opts: ExtractImgOptions): Promise<ExtractImgSum
 }
 
 export interface ExtractArtifactOptions {
-  client: RegistryClient;
+  /** Where the layers come from (the registry, an archive, a layout). */
+  source: Pick<ImageSource, 'blob'>;
   reference: Reference;
   manifest: ManifestResult;
   outDir: string;
@@ -179,13 +194,13 @@ export interface ExtractArtifactResult {
   skipped: number;
 }
 
-async function blobSource(opts: { client: RegistryClient; reference: Reference; layer: Descriptor; store: Store | undefined; signal?: AbortSignal | undefined }): Promise<{ stream: Readable; fromCache: boolean }> {
+async function blobSource(opts: { source: Pick<ImageSource, 'blob'>; layer: Descriptor; store: Store | undefined; signal?: AbortSignal | undefined }): Promise<{ stream: Readable; fromCache: boolean }> {
   if (opts.store !== undefined && (await opts.store.has(opts.layer.digest))) {
     // Verified while read: the bytes on disk may have changed since they were written.
     const stream = opts.store.openBlob(opts.layer);
     return { stream, fromCache: true };
   }
-  return { stream: opts.client.fetchBlob(opts.reference, opts.layer, { signal: opts.signal }), fromCache: false };
+  return { stream: opts.source.blob(opts.layer, { signal: opts.signal }), fromCache: false };
 }
 
 export async function extractArtifact(opts: ExtractArtifactOptions): Promise<ExtractArtifactResult> {
@@ -202,7 +217,7 @@ export async function extractArtifact(opts: ExtractArtifactOptions): Promise<Ext
   let skipped = 0;
   try {
     for (const layer of layers) {
-      const source = await blobSource({ client: opts.client, reference: opts.reference, layer, store, signal: opts.signal });
+      const source = await blobSource({ source: opts.source, layer, store, signal: opts.signal });
       const title = layerTitle(layer);
       if (title !== undefined && !isPackedDirectory(layer)) {
         // An ORAS file (`oras push … kairos.img.xz`): the blob is the file itself, named by its

@@ -4,17 +4,16 @@
  */
 import type { Descriptor } from '../oci/index.js';
 import { RELEASE_FILES, type ReleaseFiles } from '../policy/release-files.js';
-import type { Reference } from '../reference/reference.js';
-import type { RegistryClient } from '../registry/index.js';
+import type { ImageSource } from '../store/sources/index.js';
 import type { FileView, LayerBlob } from '../unpack/read-files.js';
 
-/** The layers of a manifest (bottom first), each opened from the registry when it is read. */
-export function layerBlobs(client: RegistryClient, ref: Reference, layers: readonly Descriptor[]): LayerBlob[] {
+/** The layers of a manifest (bottom first), each opened from the image's source when it is read. */
+export function layerBlobs(source: Pick<ImageSource, 'blob'>, layers: readonly Descriptor[]): LayerBlob[] {
   return layers.map((d) => ({
     digest: d.digest,
     mediaType: d.mediaType,
     size: d.size,
-    open: (signal?: AbortSignal) => client.fetchBlob(ref, d, { signal }),
+    open: (signal?: AbortSignal) => source.blob(d, { signal }),
   }));
 }
 

@@ -1,22 +1,27 @@
 /**
- * Layers for the unpack engine, from the cache or the registry. A cached layer is read from the
- * cache. The first missing layer streams from the registry straight into the unpacker while a tee
+ * Layers for the unpack engine, from the cache or the image source (for a registry image; a local
+ * source — an archive, a layout — is read directly and never copied into the cache). A cached layer
+ * is read from the cache. The first missing layer streams from the registry straight into the unpacker while a tee
  * writes it into the cache; later layers are downloaded whole into the cache when the unpacker opens
  * them ahead of use (it opens layer N+1 while applying N), so the network overlaps the disk.
  * Every byte is digest-verified on the way: the client's verifying stream for the network, the
  * store's for blobs that were in the cache before (a corrupt one fails with CACHE_CORRUPT and is removed).
  */
 import { PassThrough, type Readable } from 'node:stream';
-import type { RegistryClient } from '../registry/index.js';
 import type { Descriptor } from '../oci/index.js';
 import type { Store } from '../store/index.js';
+import type { ImageSource } from '../store/sources/index.js';
 import type { LayerInput } from '../unpack/index.js';
-import type { Reference } from '../reference/reference.js';
 
 export interface LayerSourceOptions {
-  client: RegistryClient | undefined;
+  /** Where layers not in the cache come from (the registry, an archive, a layout). */
+  source: Pick<ImageSource, 'blob'>;
+  /**
+   * Fill the cache on the way (a registry image: the next run needs no network). Off for local
+   * sources: their layers are already on this disk, and a second copy would double the writes.
+   */
+  cache: boolean;
   store: Store;
-  repo: Pick<Reference, 'registry' | 'repository'>;
   layers: readonly Descriptor[];
   /** Compressed bytes received so far for a layer (network only). */
   onDownload?: ((index: number, bytes: number, total: number) => void) | undefined;
@@ -62,13 +67,12 @@ export function layerInputs(opts: LayerSourceOptions): LayerSources {
     size: desc.size,
     mediaType: desc.mediaType,
     async open(signal: AbortSignal): Promise<Readable> {
-      if (await opts.store.has(desc.digest)) return opts.store.openBlob(desc);
-      const client = opts.client;
-      if (client === undefined) throw new Error(`layer ${desc.digest} is not cached and no registry client was given`);
-      const fetch = (): Readable => client.fetchBlob(opts.repo, desc, {
+      const fetch = (): Readable => opts.source.blob(desc, {
         signal,
         onProgress: (bytes) => opts.onDownload?.(index, bytes, desc.size),
       });
+      if (!opts.cache) return fetch();
+      if (await opts.store.has(desc.digest)) return opts.store.openBlob(desc);
       if (!streamed) {
         streamed = true;
         const [toUnpack, toCache] = tee(fetch());

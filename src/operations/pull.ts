@@ -6,10 +6,9 @@
 import path from 'node:path';
 import { usageError } from '../errors.js';
 import { formatPlatform } from '../oci/index.js';
-import { formatReference } from '../reference/reference.js';
-import { exportLayout, openStore, pullImage, type ExportLayoutResult } from '../store/index.js';
-import { getManifestExplained } from './client.js';
-import { lazyClient, resolveTarget, type ImageSpec, type OperationOptions } from './common.js';
+import { exportLayout, openStore, pullImage, type ExportLayoutResult, type Store } from '../store/index.js';
+import type { RegistryClient } from '../registry/index.js';
+import { lazyClient, signatureRequirementFor, withImage, type ImageSpec, type OpenedImage, type OperationOptions } from './common.js';
 import { emitter, type PullEvent } from './events.js';
 import { resolutionFacts, type ResolutionFacts } from './resolve.js';
 import type { SignatureReport, SignatureRequirement } from './signature.js';
@@ -64,28 +63,34 @@ export function parseDestination(text: string | undefined): PullDestination {
 /** Pulls an image into the cache (and optionally an OCI layout); returns what was pulled. */
 export async function pull(opts: PullOptions): Promise<PullSummary> {
   const emit = emitter(opts.onEvent);
-  const { signal } = opts;
   if (opts.to?.kind === 'docker') {
     throw usageError('BAD_DESTINATION', 'pull() fills the cache or an OCI layout; use pullToEngine() for the Docker engine');
   }
   const client = lazyClient(opts, emit);
-  const target = await resolveTarget({ ...opts, tags: client.tags(), emit });
-  const ref = target.reference;
-  const m = await getManifestExplained(client.get(), ref, { platform: target.platform, signal });
+  const store = await openStore({ root: opts.cacheDir });
+  return withImage({ ...opts, tags: client.tags(), client: client.get, spoolDir: store.root, emit }, (img) => pullFrom(opts, img, store, client.get, emit));
+}
+
+async function pullFrom(opts: PullOptions, img: OpenedImage, store: Store, client: () => RegistryClient, emit: (e: PullEvent) => void): Promise<PullSummary> {
+  const { signal } = opts;
+  const ref = img.reference;
+  const fromRegistry = img.source.kind === 'registry';
+  const m = await img.source.manifest({ platform: img.platform, signal });
   const layers = m.manifest.layers;
   const size = layers.reduce((a, l) => a + l.size, 0);
-  const platform = m.descriptor.platform ?? target.platform;
+  const platform = m.descriptor.platform ?? img.platform;
   emit({
     type: 'manifest', digest: m.descriptor.digest, indexDigest: m.index?.descriptor.digest, platform: formatPlatform(platform),
     layers: layers.length, size, fromCache: false,
   });
 
-  const signature = await signatureGate({ requirement: opts.signature, client: client.get(), reference: ref, manifest: m, signal, emit });
+  const signature = await signatureGate({ requirement: signatureRequirementFor(img, opts.signature), client: client(), reference: ref, manifest: m, signal, emit });
 
-  const store = await openStore({ root: opts.cacheDir });
   emit({ type: 'layers', layers: layers.map((l) => ({ digest: l.digest, size: l.size })) });
+  const source = img.source;
   const result = await pullImage({
-    client: client.get(), store, ref, manifest: m, platform: target.platform, concurrency: opts.concurrency, signal,
+    client: { getManifest: (_r, o) => source.manifest(o), fetchBlob: (_r, d, o) => source.blob(d, o) },
+    store, ref, refName: fromRegistry ? undefined : img.name, manifest: m, platform: img.platform, concurrency: opts.concurrency, signal,
     onLayerProgress: (digest, bytes, total) => emit({ type: 'transfer', digest, bytes, total }),
     onEvent: (e) => {
       if (e.type === 'blob-cached' || e.type === 'blob-fetched') emit({ type: 'layer-done', digest: e.digest, cached: e.type === 'blob-cached' });
@@ -103,7 +108,7 @@ export async function pull(opts: PullOptions): Promise<PullSummary> {
     emit({ type: 'layout', dir: out.dir, tag, converted: out.converted });
   }
   return {
-    reference: formatReference(ref),
+    reference: img.name,
     digest: result.digest,
     mediaType: result.mediaType,
     indexDigest: result.indexDigest,
@@ -113,7 +118,7 @@ export async function pull(opts: PullOptions): Promise<PullSummary> {
     fetched: result.fetched,
     cached: result.cached,
     cache: opts.cacheDir,
-    resolution: target.resolution === undefined ? undefined : resolutionFacts(target.resolution),
+    resolution: img.resolution === undefined ? undefined : resolutionFacts(img.resolution),
     layout,
     ...(signature === undefined ? {} : { signature }),
   };

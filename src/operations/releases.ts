@@ -31,8 +31,9 @@ import {
 import { eraFor, normalizeVersion, pinFor, findFlavor } from '../catalog/kairos/resolve.js';
 import { parseReference, repositoryName, rewriteRegistry, type Reference } from '../reference/reference.js';
 import { readImageFiles } from '../unpack/read-files.js';
-import { getManifestExplained, tagSource } from './client.js';
-import { lazyClient, resolveTarget, type ImageSpec, type OperationOptions } from './common.js';
+import { tagSource } from './client.js';
+import { defaultCacheDir } from '../store/index.js';
+import { lazyClient, withImage, type ImageSpec, type OpenedImage, type OperationOptions } from './common.js';
 import { emitter, type ReleasesEvent } from './events.js';
 import { entriesOf, flavorTags } from './tags.js';
 import { diffImages, type DiffReport } from './diff.js';
@@ -116,15 +117,21 @@ function missingKeys(path: string, missing: readonly string[]): KairosImgError {
 /** The system from an image's release files, read from its top layers only. */
 async function systemOfImage(opts: ReleasesOptions, image: ImageSpec, emit: (e: ReleasesEvent) => void, client: ReturnType<typeof lazyClient>): Promise<{ system: SystemRelease; reference: Reference }> {
   const hostArch = opts.hostArch ?? defaultHostArch();
-  const target = await resolveTarget({ image, arch: opts.arch, registry: opts.registry, hostArch, tags: client.tags(), signal: opts.signal, emit });
+  return withImage({
+    image, arch: opts.arch, registry: opts.registry, hostArch, tags: client.tags(), client: client.get, env: opts.env, signal: opts.signal,
+    spoolDir: defaultCacheDir(opts.env ?? process.env), emit,
+  }, (target) => systemFrom(opts, target, emit));
+}
+
+async function systemFrom(opts: ReleasesOptions, target: OpenedImage, emit: (e: ReleasesEvent) => void): Promise<{ system: SystemRelease; reference: Reference }> {
   const ref = target.reference;
-  const m = await getManifestExplained(client.get(), ref, { platform: target.platform, signal: opts.signal });
+  const m = await target.source.manifest({ platform: target.platform, signal: opts.signal });
   emit({
     type: 'manifest', digest: m.descriptor.digest, indexDigest: m.index?.descriptor.digest, platform: formatPlatform(m.descriptor.platform ?? target.platform),
     layers: m.manifest.layers.length, size: m.manifest.layers.reduce((a, l) => a + l.size, 0), fromCache: false,
   });
   const files = await readImageFiles({
-    layers: layerBlobs(client.get(), ref, m.manifest.layers),
+    layers: layerBlobs(target.source, m.manifest.layers),
     paths: RELEASE_FILES,
     decided: (view) => releaseFilesDecided(releaseFilesOf(view)),
     signal: opts.signal,

@@ -8,8 +8,7 @@ import { formatPlatform, parseManifestDocument, type Descriptor, type ImageManif
 import { formatReference, type Reference } from '../reference/reference.js';
 import { openStore, type Store } from '../store/index.js';
 import { checkTarget, unpackImage, type UnpackReport } from '../unpack/index.js';
-import { getManifestExplained } from './client.js';
-import { lazyClient, resolveTarget, type ImageSpec, type OperationOptions } from './common.js';
+import { lazyClient, signatureRequirementFor, withImage, type ImageSpec, type OpenedImage, type OperationOptions } from './common.js';
 import { emitter, type UnpackEvent } from './events.js';
 import { layerInputs } from './layer-source.js';
 import { resolutionFacts, type ResolutionFacts } from './resolve.js';
@@ -65,27 +64,33 @@ async function cachedManifest(store: Store, ref: Reference, platform: Platform):
 /** Unpacks an image's root filesystem into `dir`; returns what was written. */
 export async function unpack(opts: UnpackOptions): Promise<UnpackSummary> {
   const emit = emitter(opts.onEvent);
-  const { signal } = opts;
   // A target that would be refused is refused before anything is downloaded.
   await checkTarget({ dir: opts.dir, force: opts.force });
   const store = await openStore({ root: opts.cacheDir });
   // The registry is asked only when the catalog cannot name the image alone (no version, no k3s).
   const client = lazyClient(opts, emit);
-  const target = await resolveTarget({ ...opts, tags: client.tags(), emit });
-  const ref = target.reference;
+  return withImage({ ...opts, tags: client.tags(), client: client.get, spoolDir: store.root, emit }, (img) => unpackFrom(opts, img, store, client, emit));
+}
+
+async function unpackFrom(opts: UnpackOptions, img: OpenedImage, store: Store, client: ReturnType<typeof lazyClient>, emit: (e: UnpackEvent) => void): Promise<UnpackSummary> {
+  const { signal } = opts;
+  const ref = img.reference;
+  // Only registry images are kept in the cache: a local source is already on this disk.
+  const fromRegistry = img.source.kind === 'registry';
+  const requirement = signatureRequirementFor(img, opts.signature);
 
   // A signature is checked against what the registry serves now, so a required one skips the cached manifest.
-  let found = opts.refresh === true || opts.signature !== undefined ? undefined : await cachedManifest(store, ref, target.platform);
+  let found = opts.refresh === true || !fromRegistry || requirement !== undefined ? undefined : await cachedManifest(store, ref, img.platform);
   const manifestFromCache = found !== undefined;
   let signature: SignatureReport | undefined;
   if (found === undefined) {
-    const m = await getManifestExplained(client.get(), ref, { platform: target.platform, signal });
+    const m = await img.source.manifest({ platform: img.platform, signal });
     found = { descriptor: m.descriptor, manifest: m.manifest, raw: m.raw };
-    signature = await signatureGate({ requirement: opts.signature, client: client.get(), reference: ref, manifest: m, signal, emit });
+    signature = await signatureGate({ requirement, client: client.get(), reference: ref, manifest: m, signal, emit });
   }
   const layers = found.manifest.layers;
   const total = layers.reduce((a, l) => a + l.size, 0);
-  const platform = found.descriptor.platform ?? target.platform;
+  const platform = found.descriptor.platform ?? img.platform;
   emit({
     type: 'manifest', digest: found.descriptor.digest, platform: formatPlatform(platform), layers: layers.length, size: total,
     fromCache: manifestFromCache,
@@ -98,8 +103,7 @@ export async function unpack(opts: UnpackOptions): Promise<UnpackSummary> {
   // of it is kept) runs once more, fetching that layer from the registry.
   let report: UnpackReport | undefined;
   for (let attempt = 0; report === undefined; attempt++) {
-    const needsClient = !(await Promise.all(layers.map((l) => store.has(l.digest)))).every(Boolean);
-    const sources = layerInputs({ client: needsClient || client.made() ? client.get() : undefined, store, repo: ref, layers });
+    const sources = layerInputs({ source: img.source, cache: fromRegistry, store, layers });
     done.clear();
     try {
       report = await unpackImage({
@@ -122,20 +126,22 @@ export async function unpack(opts: UnpackOptions): Promise<UnpackSummary> {
   }
   emit({ type: 'unpacked', layers: layers.length, entries: report.entries, bytes: report.bytes, seconds: (Date.now() - started) / 1000 });
 
-  if (!(await store.has(found.manifest.config.digest)) && client.made()) {
-    await store.writeBlob(found.manifest.config, client.get().fetchBlob(ref, found.manifest.config, { signal }), { signal, preverified: true });
+  if (fromRegistry) {
+    if (!(await store.has(found.manifest.config.digest)) && client.made()) {
+      await store.writeBlob(found.manifest.config, img.source.blob(found.manifest.config, { signal }), { signal, preverified: true });
+    }
+    await store.putManifest(formatReference(ref), found.descriptor, found.raw, { signal });
   }
-  await store.putManifest(formatReference(ref), found.descriptor, found.raw, { signal });
   emit({ type: 'recorded', digest: found.descriptor.digest });
 
   return {
     ...report,
-    reference: formatReference(ref),
+    reference: img.name,
     digest: found.descriptor.digest,
     via: 'native',
     platform: formatPlatform(platform),
-    fromCache: !client.made(),
-    resolution: target.resolution === undefined ? undefined : resolutionFacts(target.resolution),
+    fromCache: fromRegistry && !client.made(),
+    resolution: img.resolution === undefined ? undefined : resolutionFacts(img.resolution),
     ...(signature === undefined ? {} : { signature }),
   };
 }

@@ -22,17 +22,20 @@ import { variantOf } from '../policy/rules.js';
 import { formatReference, repositoryName, type Reference } from '../reference/reference.js';
 import { flavorListing } from './tags.js';
 import { layerBlobs, releaseFilesOf } from './image-files.js';
-import { type RegistryClient } from '../registry/index.js';
+import { SMALL_BLOB_CAP, type RegistryClient } from '../registry/index.js';
 import { formatPlatform, hostArch as defaultHostArch } from '../oci/index.js';
+import { readSmallBlob } from '../store/sources/index.js';
+import { defaultCacheDir } from '../store/index.js';
 import { readImageFiles, type ReadFilesResult } from '../unpack/read-files.js';
-import { getManifestExplained } from './client.js';
-import { isCatalogName, lazyClient, referenceOf, resolveTarget, type ImageSpec, type OperationOptions } from './common.js';
+import { isCatalogName, lazyClient, withImage, referenceOf, sourceOf, type ImageSpec, type OpenedImage, type OperationOptions } from './common.js';
 import { emitter, type VerifyEvent } from './events.js';
 import { isKairosImage, kairosSigning } from '../signature/kairos-policy.js';
 import { checkedEvent, checkImageSignatures, type SignatureReport, type SignatureRequirement } from './signature.js';
 
 export interface VerifyOptions extends OperationOptions<VerifyEvent> {
   image: ImageSpec;
+  /** Where a compressed archive or the engine's save stream is spooled (default: the cache directory). */
+  cacheDir?: string | undefined;
   /** Check the tag grammar only, without any network access. */
   offline?: boolean | undefined;
   catalog?: Catalog | undefined;
@@ -135,23 +138,32 @@ function imageChecks(ctx: Gathered, tag: ReleaseTag | undefined, requestedArch: 
 /** Checks an image against its tag, the versioning policy and its flavor's pin; the report says which failed. */
 async function verifyOnline(opts: VerifyOptions, catalog: Catalog): Promise<VerifyReport> {
   const emit = emitter(opts.onEvent);
-  const { signal } = opts;
   const hostArch = opts.hostArch ?? defaultHostArch();
   const client = lazyClient(opts, emit);
-  const target = await resolveTarget({ ...opts, arch: archFor(opts, catalog, hostArch), hostArch, tags: isCatalogName(opts.image) ? client.tags() : undefined, emit });
-  const ref = target.reference;
-  const m = await getManifestExplained(client.get(), ref, { platform: target.platform, signal });
+  return withImage({
+    ...opts, arch: archFor(opts, catalog, hostArch), hostArch, tags: isCatalogName(opts.image) ? client.tags() : undefined,
+    client: client.get, spoolDir: opts.cacheDir ?? defaultCacheDir(opts.env ?? process.env), emit,
+  }, (img) => verifyImage(opts, catalog, img, client.get, emit));
+}
+
+async function verifyImage(opts: VerifyOptions, catalog: Catalog, img: OpenedImage, client: () => RegistryClient, emit: (e: VerifyEvent) => void): Promise<VerifyReport> {
+  const { signal } = opts;
+  const target = img;
+  // A name carried inside an archive or layout is judged like a reference; only a registry has a tag list.
+  const ref = img.reference;
+  const registry = img.source.kind === 'registry' ? img.source : undefined;
+  const m = await img.source.manifest({ platform: target.platform, signal });
   const platform = m.descriptor.platform ?? target.platform;
   emit({
     type: 'manifest', digest: m.descriptor.digest, indexDigest: m.index?.descriptor.digest, platform: formatPlatform(platform),
     layers: m.manifest.layers.length, size: m.manifest.layers.reduce((a, l) => a + l.size, 0), fromCache: false,
   });
 
-  const tags = await client.get().listTags(ref, { signal });
-  emit({ type: 'tags', repository: ref.repository, count: tags.length });
+  const tags = registry === undefined ? undefined : await client().listTags(ref, { signal });
+  if (tags !== undefined) emit({ type: 'tags', repository: ref.repository, count: tags.length });
 
   const gathered: Gathered = {};
-  const raw = await client.get().fetchBlobToBuffer(ref, m.manifest.config, { signal });
+  const raw = await readSmallBlob(img.source, m.manifest.config, { cap: SMALL_BLOB_CAP, signal });
   let config: { architecture?: unknown } = {};
   try {
     config = JSON.parse(raw.toString('utf8')) as { architecture?: unknown };
@@ -166,7 +178,7 @@ async function verifyOnline(opts: VerifyOptions, catalog: Catalog): Promise<Veri
     emit({ type: 'release-files-skipped', reason: tag === undefined ? 'no Kairos version in the tag' : 'a disk-image artifact' });
   } else {
     const files = await readImageFiles({
-      layers: layerBlobs(client.get(), ref, m.manifest.layers),
+      layers: layerBlobs(img.source, m.manifest.layers),
       paths: RELEASE_FILES,
       decided: (view) => releaseFilesDecided(releaseFilesOf(view), tag.version),
       signal,
@@ -182,22 +194,23 @@ async function verifyOnline(opts: VerifyOptions, catalog: Catalog): Promise<Veri
       : identifyFlavor(catalog, ref.repository, tag);
   }
   const digest = m.index?.descriptor.digest ?? m.descriptor.digest;
+  const noTags = (id: string): Check => ({ id, ok: 'skipped', message: `${img.name} is not a registry image: there is no tag list to judge it by`, ...(id === 'signatures' ? { info: true } : {}) });
   // The latest release branch is the flavor's, across every repository it has been published in.
-  const support = tag === undefined || gathered.identity === undefined || gathered.identity.candidates.length === 0 ? tags : await flavorListing({
-    client: client.get(), repository: repositoryName(ref), tags, flavors: gathered.identity.candidates.map((c) => c.name), variant: variantOf(tag),
+  const support = tags === undefined || tag === undefined || gathered.identity === undefined || gathered.identity.candidates.length === 0 ? tags : await flavorListing({
+    client: client(), repository: repositoryName(ref), tags, flavors: gathered.identity.candidates.map((c) => c.name), variant: variantOf(tag),
     arch: tag.arch ?? (gathered.configArch === undefined ? undefined : normalizeArch(gathered.configArch)), model: tag.model, registry: ref.registry, signal,
   });
-  const signature = await signatureCheck(opts, catalog, client.get(), ref, m);
+  const signature = registry === undefined ? undefined : await signatureCheck(opts, catalog, client(), ref, m);
   if (signature !== undefined) emit(checkedEvent(signature.report));
   const checks: Check[] = [
     checkTagGrammar(ref.tag),
-    checkSupport(ref.tag, support),
+    support === undefined ? noTags('support') : checkSupport(ref.tag, support),
     ...imageChecks(gathered, tag, opts.arch === undefined ? undefined : normalizeArch(opts.arch)),
-    checkSignatures(digest, tags, signature?.outcome),
+    tags === undefined ? noTags('signatures') : checkSignatures(digest, tags, signature?.outcome),
   ];
   const f = gathered.files;
   const report: VerifyReport = {
-    reference: formatReference(ref),
+    reference: img.name,
     digest,
     manifestDigest: m.descriptor.digest,
     platform: formatPlatform(platform),
@@ -247,6 +260,7 @@ export async function verifyOffline(opts: VerifyOptions, catalog?: Catalog): Pro
 /** Verifies an image against its tag, the versioning policy and its flavor's pin (`offline`: the tag grammar only). */
 export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
   const catalog = opts.catalog ?? (await loadCatalog('kairos'));
-  if (opts.offline === true) return verifyOffline(opts, catalog);
+  // An image source (an archive, a layout) is read locally: offline or not, all of it is checked.
+  if (opts.offline === true && sourceOf(opts.image) === undefined) return verifyOffline(opts, catalog);
   return verifyOnline(opts, catalog);
 }

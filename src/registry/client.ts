@@ -31,6 +31,8 @@ const MAX_REDIRECTS = 5;
 export interface RegistryClientOptions {
   /** HTTP instead of HTTPS, for every registry this client talks to (`--plain-http`). */
   plainHttp?: boolean | undefined;
+  /** Hosts talked to over HTTP whatever `plainHttp` says (mirrors configured with `plainHttp: true`). */
+  plainHttpHosts?: ReadonlySet<string> | undefined;
   credentials?: CredentialSource | undefined;
   userAgent?: string | undefined;
   retry?: Partial<RetryPolicy> | undefined;
@@ -98,7 +100,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   const pageSize = options.tagPageSize ?? 1000;
   const emit = options.onEvent ?? (() => undefined);
   const auth = createAuthenticator({ credentials: options.credentials ?? anonymous, plainHttp, userAgent, onEvent: emit });
-  const base = (registry: string): string => `${plainHttp ? 'http' : 'https'}://${apiHost(registry)}`;
+  const base = (registry: string): string => `${plainHttp || options.plainHttpHosts?.has(registry) === true ? 'http' : 'https'}://${apiHost(registry)}`;
 
   const registryOrigin = (registry: string): string => new URL(base(registry)).origin;
 

@@ -11,3 +11,5 @@ export type { RegistryEvent } from './events.js';
 export { DEFAULT_RETRY } from './retry.js';
 export type { RetryPolicy } from './retry.js';
 export { isLocalRegistry } from './failures.js';
+export { withMirrors } from './mirrors.js';
+export type { MirrorResolution } from './mirrors.js';

@@ -6,3 +6,5 @@ export type { ExportLayoutOptions, ExportLayoutResult } from './export.js';
 export { pullImage } from './pull.js';
 export type { PullImageOptions, PullImageResult, PullEvent } from './pull.js';
 export { toOciManifest } from './convert.js';
+export { openLayoutDestination, openArchiveDestination } from './layout-destination.js';
+export type { LayoutDestination } from './layout-destination.js';

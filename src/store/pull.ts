@@ -12,9 +12,12 @@ import type { Descriptor, ImageManifest, Platform } from '../oci/index.js';
 import type { Store } from './layout.js';
 
 export interface PullImageOptions {
-  client: RegistryClient;
+  /** The registry client, or any image source in its shape (src/store/sources/). */
+  client: Pick<RegistryClient, 'getManifest' | 'fetchBlob'>;
   store: Store;
   ref: Reference;
+  /** The name in the cache's index.json (default: the reference; an archive source names itself). */
+  refName?: string | undefined;
   platform?: Platform | undefined;
   concurrency?: number | undefined;
   signal?: AbortSignal | undefined;
@@ -57,7 +60,8 @@ export async function pullImage(opts: PullImageOptions): Promise<PullImageResult
   const repo = { registry: ref.registry, repository: ref.repository };
 
   const m = opts.manifest ?? (await client.getManifest(ref, { platform: opts.platform, signal }));
-  emit({ type: 'manifest', reference: formatReference(ref), digest: m.descriptor.digest, mediaType: m.descriptor.mediaType, platform: m.descriptor.platform });
+  const refName = opts.refName ?? formatReference(ref);
+  emit({ type: 'manifest', reference: refName, digest: m.descriptor.digest, mediaType: m.descriptor.mediaType, platform: m.descriptor.platform });
 
   let fetched = 0;
   let cached = 0;
@@ -119,9 +123,8 @@ export async function pullImage(opts: PullImageOptions): Promise<PullImageResult
   if (failures.length > 0) throw failures[0];
 
   // The manifest last: an index entry only ever names a complete image.
-  const refName = formatReference(ref);
   await store.putManifest(refName, m.descriptor, m.raw, { signal });
-  if (ref.tag !== undefined && ref.digest === undefined && m.index !== undefined) {
+  if ((opts.refName !== undefined || (ref.tag !== undefined && ref.digest === undefined)) && m.index !== undefined) {
     await store.writeBlob(m.index.descriptor, m.index.raw, { signal });
   }
   return {

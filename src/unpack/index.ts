@@ -9,3 +9,5 @@ export type { StagedDir } from './atomic-dir.js';
 export { createRootWriter } from './root-writer.js';
 export type { RootWriter } from './root-writer.js';
 export { compressionOfMediaType, detectFormat, isLayerMediaType } from './layer-format.js';
+export { BLOCK, decodeHeader, isHeaderOnly, isZeroBlock, parsePaxRecords } from './tar-header.js';
+export type { HeaderBlock, PaxRecord } from './tar-header.js';

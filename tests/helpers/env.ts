@@ -6,6 +6,10 @@ export interface TestEnv {
   registry: string;
   /** Filesystem storage root of `registry` (`docker/registry/v2/blobs/sha256/<2>/<hex>/data`). */
   registryStorage: string;
+  /** The registry in proxy mode (a pull-through cache) in front of `registry`; read-only. */
+  registryProxy: string;
+  /** Its storage root: what it has cached so far. */
+  registryProxyStorage: string;
   /** Registry with htpasswd Basic auth. */
   registryBasic: string;
   basicUser: string;
@@ -28,6 +32,8 @@ const REQUIRED = [
   'KIMG_TEST_ENV_DIR',
   'KIMG_REGISTRY',
   'KIMG_REGISTRY_STORAGE',
+  'KIMG_REGISTRY_PROXY',
+  'KIMG_REGISTRY_PROXY_STORAGE',
   'KIMG_REGISTRY_BASIC',
   'KIMG_BASIC_USER',
   'KIMG_BASIC_PASS',
@@ -57,6 +63,8 @@ export function testEnv(env: NodeJS.ProcessEnv = process.env): TestEnv {
   return {
     registry: get('KIMG_REGISTRY'),
     registryStorage: get('KIMG_REGISTRY_STORAGE'),
+    registryProxy: get('KIMG_REGISTRY_PROXY'),
+    registryProxyStorage: get('KIMG_REGISTRY_PROXY_STORAGE'),
     registryBasic: get('KIMG_REGISTRY_BASIC'),
     basicUser: get('KIMG_BASIC_USER'),
     basicPass: get('KIMG_BASIC_PASS'),

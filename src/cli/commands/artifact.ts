@@ -13,6 +13,7 @@ import {
 } from '../progress/artifact.js';
 import { formatBytes, mdCode, mdTable, type CommandResult, type Style } from '../render.js';
 import type { CommandSpec } from '../command.js';
+import { hasTransport } from '../../store/sources/index.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -153,7 +154,7 @@ export const artifactCommand: CommandSpec = {
         if (reference === undefined) throw usageError('MISSING_ARGUMENT', 'artifact pull needs a reference');
         const signature = await signatureRequirementOf(opts);
         const data = await withProgress(ctx, artifactPullSteps({ signature: signature !== undefined }), (ui) => artifactPull({
-          reference: parseReference(reference), outDir: path.resolve(opts.out), force: opts.force === true, concurrency: concurrencyOf(opts.concurrency), signature,
+          reference: hasTransport(reference) ? reference : parseReference(reference), outDir: path.resolve(opts.out), force: opts.force === true, concurrency: concurrencyOf(opts.concurrency), signature,
           plainHttp: ctx.plainHttp, env: ctx.env, signal: ctx.signal, onEvent: artifactPullProgress(ui, (l) => ctx.note(`warning: ${l}`)),
         }));
         return {

@@ -48,10 +48,14 @@ export const extractImgCommand: CommandSpec = {
         const signature = await signatureRequirementOf(opts);
         const target = parseTarget(args, { usage: USAGE, defaultVariant: 'core' });
         let artifact: ImageSpec;
-        if (target.kind === 'reference') {
+        if (target.kind !== 'catalog') {
           for (const flag of ['version', 'k3s', 'model'] as const) {
             if (opts[flag] !== undefined) throw usageError('CONFLICTING_OPTIONS', `--${flag} applies to <flavor> [<variant>], not to a full reference`, `drop --${flag}, or name the artifact by flavor and variant`);
           }
+        }
+        if (target.kind === 'source') {
+          artifact = { source: target.source };
+        } else if (target.kind === 'reference') {
           const r = rewriteRegistry(target.reference, 'quay.io', ctx.registry);
           if (r.tag === undefined && r.digest === undefined) {
             throw usageError('MISSING_TAG', `${target.text} names no tag: an artifact reference needs one (e.g. :v1.5.0.img or :<tag>-img)`);

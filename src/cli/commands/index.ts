@@ -12,6 +12,7 @@ import { diffCommand } from './diff.js';
 import { signatureCommand } from './signature.js';
 import { sbomCommand } from './sbom.js';
 import { artifactCommand } from './artifact.js';
+import { mirrorCommand } from './mirror.js';
 
 /** Every command of the CLI, in the order `--help` lists them. */
-export const commands: readonly CommandSpec[] = [flavorsCommand, resolveCommand, tagsCommand, releasesCommand, diffCommand, pullCommand, extractImgCommand, unpackCommand, verifyCommand, signatureCommand, sbomCommand, artifactCommand, talosCommand];
+export const commands: readonly CommandSpec[] = [flavorsCommand, resolveCommand, tagsCommand, releasesCommand, diffCommand, pullCommand, extractImgCommand, unpackCommand, verifyCommand, signatureCommand, sbomCommand, artifactCommand, mirrorCommand, talosCommand];

@@ -5,6 +5,7 @@ import { parseTarget } from '../target.js';
 import { mirrored } from '../mirror.js';
 import { table, type CommandResult, type Style } from '../render.js';
 import type { CommandSpec } from '../command.js';
+import { usageError } from '../../errors.js';
 
 const USAGE = 'kairos-img tags <flavor> <variant> | <repository>';
 
@@ -48,6 +49,7 @@ export const tagsCommand: CommandSpec = {
       ].join('\n'))
       .action(run(async (ctx, args, opts: { all?: boolean; arch?: string; model?: string; flavorRelease?: string }): Promise<CommandResult<TagListing>> => {
         const target = parseTarget(args, { usage: USAGE });
+        if (target.kind === 'source') throw usageError('SOURCE_NOT_SUPPORTED', `${target.text}: tags lists a registry repository`, `usage: ${USAGE}`);
         const client = createClient({ plainHttp: ctx.plainHttp, env: ctx.env, log: ctx.verbose ? (l) => ctx.stderr.write(`${l}\n`) : undefined });
         const data = await listTags({
           client,

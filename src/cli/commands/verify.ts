@@ -44,8 +44,7 @@ export const verifyCommand: CommandSpec = {
       program
         .command('verify')
         .argument('<image...>', '<flavor> <variant>, or a full image reference')
-        .description('check an image against its tag, the versioning policy and its flavor\'s upstream pin (exit 3 when a check fails)')
-        .option('--offline', 'check only the tag grammar, without network access'),
+        .description('check an image against its tag, the versioning policy and its flavor\'s upstream pin (exit 3 when a check fails); --offline: the tag grammar only'),
     ), { require: true })
       .addHelpText('after', [
         '',
@@ -60,7 +59,9 @@ export const verifyCommand: CommandSpec = {
         '  kairos-img verify ubuntu-22-lts core --version v2.3.1 --json',
         '  kairos-img verify quay.io/kairos/core-opensuse:v1.4 --offline',
       ].join('\n'))
-      .action(run(async (ctx, args, opts: ImageOptions & SignatureFlags & { offline?: boolean }): Promise<CommandResult<VerifyReport>> => {
+      .action(run(async (ctx, args, imageOpts: ImageOptions & SignatureFlags): Promise<CommandResult<VerifyReport>> => {
+        // --offline is a global option (mirrors only); for verify it also means: the tag grammar only.
+        const opts = { ...imageOpts, offline: ctx.offline };
         const target = parseTarget(args, { usage: USAGE });
         const image = await imageSpec(ctx, target, opts);
         if (opts.offline === true && target.kind === 'catalog' && opts.version === undefined) {
