@@ -5,6 +5,7 @@
 # Run through `npm run demo` (which builds first). KIMG_KEEP_ENV=1 leaves the services running.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+repo="$(pwd)"
 
 say() { printf '\n\033[1m# %s\033[0m\n' "$*" >&2; }
 
@@ -26,7 +27,7 @@ export KAIROS_IMG_CACHE="$work/cache"
 export KAIROS_IMG_REGISTRY="$KIMG_REGISTRY" KAIROS_IMG_PLAIN_HTTP=1
 run() {
   printf '\n$ kairos-img %s\n' "$*"
-  node bin/kairos-img "$@"
+  node "$repo/bin/kairos-img" "$@"
 }
 
 say "The support matrix, as data (flavors/kairos.yaml): the newest release by default, any release with --version"
@@ -99,5 +100,23 @@ run talos check --talos 1.3 --kubernetes 1.27 --on 2023-04-01 || echo "(exit $? 
 say "Is it supported, current, and what its name says? (versioning policy + the image's own release files)"
 run verify opensuse standard
 run verify quay.io/kairos/core-opensuse:v1.3.2 || echo "(exit $? — an unsupported branch fails verification)"
+
+say "CI artifact steps: a disk image too big for CI artifacts travels as an ORAS artifact (what oras push/pull read)"
+( cd "$work/raw" && run artifact push "$KIMG_REGISTRY/ci/kairos-rpi:v1.5.0" "$(ls *.img | head -n 1):application/octet-stream" --artifact-type application/vnd.kairos.disk-image.v1 --annotation org.opencontainers.image.source=demo )
+printf 'SPDX-demo\n' > "$work/sbom.spdx.json"
+( cd "$work" && run artifact attach "$KIMG_REGISTRY/ci/kairos-rpi:v1.5.0" sbom.spdx.json --artifact-type application/spdx+json )
+run artifact discover "$KIMG_REGISTRY/ci/kairos-rpi:v1.5.0"
+run artifact pull "$KIMG_REGISTRY/ci/kairos-rpi:v1.5.0" --out "$work/fetched"
+ls -l "$work/fetched"
+
+say "Air-gapped: a release mirrored into an OCI layout (sneakernet), then unpacked from it with no registry"
+run mirror opensuse core --versions latest --arch amd64 --to "oci:$work/usb"
+run unpack "oci:$work/usb:kairos/core-opensuse:v1.4.0" "$work/rootfs-airgap"
+run mirror "oci:$work/usb" --to "$KIMG_REGISTRY/site-mirror" --dry-run
+
+say "A signature gate: with a key, an image not signed by it is refused before any layer is downloaded (exit 3)"
+openssl ecparam -name prime256v1 -genkey -noout -out "$work/cosign.key" 2>/dev/null
+openssl ec -in "$work/cosign.key" -pubout -out "$work/cosign.pub" 2>/dev/null
+run pull opensuse core --version v1.4.0 --key "$work/cosign.pub" --to "oci:$work/signed" || echo "(exit $? — nothing was written: $(ls "$work/signed" 2>/dev/null | wc -l) files)"
 
 say "Done. Everything above ran against $KIMG_REGISTRY; against quay.io, drop --registry."
