@@ -39,8 +39,12 @@ function tee(src: Readable): [PassThrough, PassThrough] {
     b.destroy(err);
     src.destroy(err);
   };
-  src.once('error', fail);
+  // `on`, not `once`, and a listener on both halves: after one side gave up (an interrupt, a failed
+  // cache write) the source's late error and the halves' shared error still have somewhere to go
+  // instead of becoming an uncaught 'error' event. Live consumers get them through their own listeners.
+  src.on('error', fail);
   for (const s of [a, b]) {
+    s.on('error', () => undefined);
     s.once('close', () => {
       if (!s.writableFinished) fail(new Error('the consumer of a layer stopped early'));
     });
@@ -69,6 +73,8 @@ export function layerInputs(opts: LayerSourceOptions): LayerSources {
     async open(signal: AbortSignal): Promise<Readable> {
       const fetch = (): Readable => opts.source.blob(desc, {
         signal,
+        // One layer feeds the unpacker at a time: read further ahead than a concurrent pull does.
+        highWaterMark: 1024 * 1024,
         onProgress: (bytes) => opts.onDownload?.(index, bytes, desc.size),
       });
       if (!opts.cache) return fetch();

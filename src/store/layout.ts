@@ -401,6 +401,9 @@ function layoutStore(root: string): Store {
     has: (digest) => exists(blobPath(digest)),
 
     async writeBlob(desc, data, opts = {}) {
+      // The stream may fail (an interrupt ends its download) before the awaits below let us read it:
+      // its error must not be an uncaught 'error' event. The pipeline that reads it still sees it.
+      if (!Buffer.isBuffer(data)) data.on('error', () => undefined);
       const final = blobPath(desc.digest);
       await mkdir(path.dirname(final), { recursive: true });
       const tmp = path.join(path.dirname(final), tempName(TEMP_PREFIX, parseDigest(desc.digest).hex.slice(0, 16)));

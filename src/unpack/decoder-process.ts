@@ -6,7 +6,7 @@
  */
 import { PassThrough, type Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import { execa } from 'execa';
+import { loadExeca } from '../subprocess.js';
 
 export interface DecoderProcessOptions {
   command: string;
@@ -19,26 +19,28 @@ export interface DecoderProcessOptions {
 }
 
 export function decoderProcess(opts: DecoderProcessOptions): Readable {
-  const sub = execa(opts.command, [...opts.args], {
-    stdin: 'pipe',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    buffer: { stdout: false, stderr: true },
-    ...(opts.signal ? { cancelSignal: opts.signal } : {}),
-  });
   const out = new PassThrough({ highWaterMark: opts.highWaterMark });
-  sub.stdout.pipe(out, { end: false });
-  const feeding = pipeline(opts.input, sub.stdin);
-  Promise.all([feeding, finished(sub.stdout), sub]).then(
-    () => out.end(),
-    (e: unknown) => {
-      const stderr = (e as { stderr?: unknown }).stderr;
-      out.destroy(opts.failure(e, typeof stderr === 'string' && stderr !== '' ? stderr.trim() : undefined));
-    },
-  );
-  out.on('close', () => {
-    if (sub.exitCode === null) sub.kill();
-  });
+  loadExeca().then(({ execa }) => {
+    const sub = execa(opts.command, [...opts.args], {
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: { stdout: false, stderr: true },
+      ...(opts.signal ? { cancelSignal: opts.signal } : {}),
+    });
+    sub.stdout.pipe(out, { end: false });
+    const feeding = pipeline(opts.input, sub.stdin);
+    Promise.all([feeding, finished(sub.stdout), sub]).then(
+      () => out.end(),
+      (e: unknown) => {
+        const stderr = (e as { stderr?: unknown }).stderr;
+        out.destroy(opts.failure(e, typeof stderr === 'string' && stderr !== '' ? stderr.trim() : undefined));
+      },
+    );
+    out.on('close', () => {
+      if (sub.exitCode === null) sub.kill();
+    });
+  }, (e: unknown) => out.destroy(opts.failure(e, undefined)));
   return out;
 }
 
@@ -48,7 +50,7 @@ const available = new Map<string, Promise<boolean>>();
 export function hasProgram(command: string): Promise<boolean> {
   let p = available.get(command);
   if (p === undefined) {
-    p = execa(command, ['--version'], { reject: false }).then(
+    p = loadExeca().then(({ execa }) => execa(command, ['--version'], { reject: false })).then(
       (r) => r.exitCode === 0,
       () => false,
     );

@@ -22,6 +22,8 @@ export interface BlobReadOptions {
    * itself and fails on a mismatch (an upload to a registry verifies what it sends).
    */
   verify?: boolean | undefined;
+  /** Bytes buffered ahead of the consumer, where the source streams from a socket. */
+  highWaterMark?: number | undefined;
 }
 
 export interface ImageSource {
