@@ -44,10 +44,15 @@ if [[ -s $report ]]; then
     const brokenFiles = (r.testResults ?? []).filter(
       (f) => f.status === "failed" && !(f.assertionResults ?? []).some((a) => a.status === "failed"),
     ).length;
-    const failed = (r.numFailedTests ?? 0) + brokenFiles;
+    let failed = (r.numFailedTests ?? 0) + brokenFiles;
+    // Vitest fails a run with an unhandled error or rejection even when every test passed.
+    if (failed === 0 && process.argv[2] !== "0") {
+      process.stderr.write(`test.sh: vitest exited with ${process.argv[2]} (an unhandled error?); counted as a failure\n`);
+      failed = 1;
+    }
     const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
     process.stdout.write(`${r.numPassedTests ?? 0} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
-  ' "$report")"
+  ' "$report" "$status")"
 else
   echo "test.sh: vitest wrote no report; it exited with $status" >&2
   ((status != 0)) || status=1
