@@ -9,7 +9,7 @@ import { redactingStream } from '../redact.js';
 import { createContext, type GlobalOptions, type Io } from './context.js';
 import { makeStyle, render, useColor } from './render.js';
 import type { CommandSpec, Run } from './command.js';
-import { commands } from './commands/index.js';
+import { commandsFor } from './commands/index.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -29,7 +29,7 @@ export function addGlobalOptions(cmd: Command): Command {
     .addOption(new Option('--cache-dir <dir>', 'content cache (default $KAIROS_IMG_CACHE, $XDG_CACHE_HOME/kairos-img, ~/.cache/kairos-img)'));
 }
 
-export function buildProgram(io: Io, state: { exitCode: number }, specs: readonly CommandSpec[] = commands): Command {
+export function buildProgram(io: Io, state: { exitCode: number }, specs: readonly CommandSpec[]): Command {
   const program = new Command('kairos-img');
   program
     .description('Pull, unpack, extract and verify Kairos OS images — daemonless, verified, atomic.')
@@ -93,7 +93,7 @@ export async function main(argv: string[], io?: Partial<Io>): Promise<number> {
   const wantsJson = argv.includes('--json');
   const debug = argv.includes('--debug');
   try {
-    await buildProgram(fullIo, state).parseAsync(argv, { from: 'user' });
+    await buildProgram(fullIo, state, await commandsFor(argv)).parseAsync(argv, { from: 'user' });
     return state.exitCode;
   } catch (e) {
     const style = makeStyle(useColor(fullIo.env, (fullIo.stderr as { isTTY?: boolean }).isTTY === true));

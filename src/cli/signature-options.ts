@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { KairosImgError, usageError } from '../errors.js';
 import type { SignatureRequirement } from '../operations/signature.js';
 import { identityPolicy, parsePublicKey, type SignaturePolicy } from '../signature/policy.js';
-import { loadTrustedRoot, type TrustedRoot } from '../signature/trust.js';
+import type { TrustedRoot } from '../signature/trust.js';
 
 export interface SignatureFlags {
   key?: string;
@@ -51,7 +51,10 @@ export async function signaturePolicyOf(flags: SignatureFlags): Promise<Signatur
 
 /** `--trusted-root`, read and validated now: a bad file is a usage error before any network traffic. */
 export async function trustedRootOf(flags: SignatureFlags): Promise<TrustedRoot | undefined> {
-  return flags.trustedRoot === undefined ? undefined : loadTrustedRoot(path.resolve(flags.trustedRoot));
+  if (flags.trustedRoot === undefined) return undefined;
+  // Loaded on use: the trust module brings sigstore-js, which runs without these flags never need.
+  const { loadTrustedRoot } = await import('../signature/trust.js');
+  return loadTrustedRoot(path.resolve(flags.trustedRoot));
 }
 
 /** The requirement for the gate of a command that writes: undefined when no flag asks for one. */

@@ -3,16 +3,16 @@
  * mirror call it the same way): called once the manifest is known and before any layer is fetched
  * or anything is written. Without a requirement it does nothing; with one, an image no signature
  * of which satisfies the policy stops the command with a verification error (exit 3).
+ * The verifier (sigstore-js, the trusted root) is loaded only when there is a requirement: most
+ * runs against a private registry have none, and it costs ~80 ms of start-up.
  */
 import { readFile } from 'node:fs/promises';
 import { KairosImgError } from '../errors.js';
 import type { Reference } from '../reference/reference.js';
-import { verifyBlobBundle } from '../signature/blob.js';
 import { describePolicy } from '../signature/policy.js';
-import { loadTrustedRoot } from '../signature/trust.js';
 import type { ManifestResult, RegistryClient } from '../registry/index.js';
 import type { SignatureCheckedEvent } from './events.js';
-import { checkedEvent, checkImageSignatures, signatureFailure, type SignatureReport, type SignatureRequirement } from './signature.js';
+import type { SignatureReport, SignatureRequirement } from './signature.js';
 
 export async function signatureGate(opts: {
   requirement: SignatureRequirement | undefined;
@@ -23,6 +23,7 @@ export async function signatureGate(opts: {
   emit: (e: SignatureCheckedEvent) => void;
 }): Promise<SignatureReport | undefined> {
   if (opts.requirement === undefined) return undefined;
+  const { checkedEvent, checkImageSignatures, signatureFailure } = await import('./signature.js');
   const report = await checkImageSignatures({ client: opts.client, reference: opts.reference, manifest: opts.manifest, requirement: opts.requirement, signal: opts.signal });
   opts.emit(checkedEvent(report));
   if (!report.verified) throw signatureFailure(report);
@@ -55,6 +56,7 @@ export function signedBlobsCheck(requirement: SignatureRequirement | undefined):
   return {
     results,
     async check(staged) {
+      const [{ loadTrustedRoot }, { verifyBlobBundle }] = await Promise.all([import('../signature/trust.js'), import('../signature/blob.js')]);
       const root = typeof requirement.trustedRoot === 'object' ? requirement.trustedRoot : await loadTrustedRoot(requirement.trustedRoot);
       for (const file of staged.filter((f) => f.role === 'checksum')) {
         const bundle = staged.find((b) => BUNDLE_SUFFIXES.some((s) => b.name === `${file.name}${s}`));
