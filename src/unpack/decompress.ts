@@ -72,32 +72,6 @@ export async function peekBytes(stream: Readable, n: number, signal?: AbortSigna
   return head;
 }
 
-/**
- * Gathers small chunks into writes of at least `min` bytes. A socket delivers 64 KiB pieces, and
- * zlib makes each written chunk at least one threadpool job whose completion the busy main thread
- * must pick up: fed socket-sized pieces, inflate ran in turn with the tar writer instead of
- * alongside it (extract-img of a 300 MiB layer: 2.2 s → 1.5 s with 1 MiB writes).
- */
-function coalesce(min: number): Transform {
-  let parts: Buffer[] = [];
-  let have = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      if (have === 0 && chunk.length >= min) return cb(null, chunk);
-      parts.push(chunk);
-      have += chunk.length;
-      if (have < min) return cb();
-      const out = Buffer.concat(parts, have);
-      parts = [];
-      have = 0;
-      cb(null, out);
-    },
-    flush(cb: TransformCallback) {
-      cb(null, have > 0 ? Buffer.concat(parts, have) : undefined);
-    },
-  });
-}
-
 function byteCounter(onBytes: (n: number) => void): Transform {
   let total = 0;
   return new Transform({
@@ -172,7 +146,7 @@ export async function layerToTarStream(opts: LayerToTarOptions): Promise<Readabl
     case 'gzip': {
       const gunzip = createGunzip({ chunkSize: INFLATE_CHUNK });
       const out = new PassThrough({ highWaterMark: READ_AHEAD });
-      pipeline(source, coalesce(INFLATE_CHUNK), gunzip, out).catch((e: unknown) => out.destroy(corrupt(label, 'gzip decompression', e)));
+      pipeline(source, gunzip, out).catch((e: unknown) => out.destroy(corrupt(label, 'gzip decompression', e)));
       return out;
     }
     case 'zstd': {
