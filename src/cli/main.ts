@@ -29,6 +29,16 @@ export function addGlobalOptions(cmd: Command): Command {
     .addOption(new Option('--cache-dir <dir>', 'content cache (default $KAIROS_IMG_CACHE, $XDG_CACHE_HOME/kairos-img, ~/.cache/kairos-img)'));
 }
 
+/** The flags of the global options that take a value: what finding the command's name in argv skips. */
+export function globalValueFlags(): Set<string> {
+  const flags = new Set<string>();
+  for (const o of addGlobalOptions(new Command()).options) {
+    if (!o.required && !o.optional) continue;
+    for (const f of [o.long, o.short]) if (f !== undefined) flags.add(f);
+  }
+  return flags;
+}
+
 export function buildProgram(io: Io, state: { exitCode: number }, specs: readonly CommandSpec[]): Command {
   const program = new Command('kairos-img');
   program
@@ -93,7 +103,7 @@ export async function main(argv: string[], io?: Partial<Io>): Promise<number> {
   const wantsJson = argv.includes('--json');
   const debug = argv.includes('--debug');
   try {
-    await buildProgram(fullIo, state, await commandsFor(argv)).parseAsync(argv, { from: 'user' });
+    await buildProgram(fullIo, state, await commandsFor(argv, globalValueFlags())).parseAsync(argv, { from: 'user' });
     return state.exitCode;
   } catch (e) {
     const style = makeStyle(useColor(fullIo.env, (fullIo.stderr as { isTTY?: boolean }).isTTY === true));

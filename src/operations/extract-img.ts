@@ -43,9 +43,6 @@ export interface ExtractImgOptions extends OperationOptions<ExtractImgEvent> {
   signature?: SignatureRequirement | undefined;
 }
 
-/** Socket read-ahead for the artifact layer (see the registry client's default, kept small for concurrent pulls). */
-const READ_AHEAD = 4 * 1024 * 1024;
-
 /** Disk-image artifacts are arm images: arm64 unless told otherwise: their index is linux/arm64 only (kairos-io/kairos#3445). */
 const ARTIFACT_ARCH = 'arm64';
 
@@ -203,8 +200,7 @@ async function blobSource(opts: { source: Pick<ImageSource, 'blob'>; layer: Desc
     const stream = opts.store.openBlob(opts.layer);
     return { stream, fromCache: true };
   }
-  // One long blob into a decoder: a deeper read-ahead keeps the socket moving while files are written.
-  return { stream: opts.source.blob(opts.layer, { signal: opts.signal, highWaterMark: READ_AHEAD }), fromCache: false };
+  return { stream: opts.source.blob(opts.layer, { signal: opts.signal }), fromCache: false };
 }
 
 export async function extractArtifact(opts: ExtractArtifactOptions): Promise<ExtractArtifactResult> {

@@ -73,8 +73,6 @@ export function layerInputs(opts: LayerSourceOptions): LayerSources {
     async open(signal: AbortSignal): Promise<Readable> {
       const fetch = (): Readable => opts.source.blob(desc, {
         signal,
-        // One layer feeds the unpacker at a time: read further ahead than a concurrent pull does.
-        highWaterMark: 1024 * 1024,
         onProgress: (bytes) => opts.onDownload?.(index, bytes, desc.size),
       });
       if (!opts.cache) return fetch();

@@ -61,12 +61,6 @@ export interface FetchBlobOptions extends Signalled {
   /** Continue a blob whose first `offset` bytes the caller already has (and has fed to `hash`). */
   resume?: { offset: number; hash: Hash } | undefined;
   /**
-   * Bytes buffered ahead of the consumer (default 256 KiB: three layers in flight stay small). One
-   * long blob feeding a decoder (extract-img, unpack) wants more, so the socket keeps moving while
-   * the consumer writes.
-   */
-  highWaterMark?: number | undefined;
-  /**
    * false: sizes are checked, the digest is not — the caller checks it itself (the content cache
    * hashes what it writes on a worker thread). Default true.
    */
@@ -356,7 +350,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         what: `blob ${descriptor.digest} of ${repositoryName(repo)}`, hasher, offset: opts.resume?.offset ?? 0, onProgress: opts.onProgress,
         // Socket chunks are 64 KiB: a few of them in flight per blob is enough to keep it moving,
         // and three layers at once then stay within a small memory budget.
-        hash: opts.hash, highWaterMark: opts.highWaterMark ?? 256 * 1024,
+        hash: opts.hash, highWaterMark: 256 * 1024,
       });
       pumpBlob(repo, descriptor, opts, verified).then(
         () => { if (!verified.destroyed) verified.end(); },

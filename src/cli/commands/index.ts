@@ -27,15 +27,15 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'talos', load: async () => (await import('./talos.js')).talosCommand },
 ];
 
-/** Global options that take a value as the next argument (see addGlobalOptions in main.ts). */
-const VALUE_OPTIONS = new Set(['--registry', '--cache-dir']);
-
-/** The first argument that is not an option (or an option's value): the command's name, if any. */
-export function commandName(argv: readonly string[]): string | undefined {
+/**
+ * The first argument that is not an option (or the value of one of `valueFlags`, the global options
+ * that take one): the command's name, if any.
+ */
+export function commandName(argv: readonly string[], valueFlags: ReadonlySet<string>): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '--') return argv[i + 1];
-    if (VALUE_OPTIONS.has(a)) {
+    if (valueFlags.has(a)) {
       i++;
       continue;
     }
@@ -48,8 +48,8 @@ export function commandName(argv: readonly string[]): string | undefined {
  * The commands a run registers: the one it names; none for a bare `--version`; every one when it
  * names none or an unknown one (the help lists them all, and commander suggests the nearest).
  */
-export async function commandsFor(argv: readonly string[]): Promise<CommandSpec[]> {
-  const name = commandName(argv);
+export async function commandsFor(argv: readonly string[], valueFlags: ReadonlySet<string>): Promise<CommandSpec[]> {
+  const name = commandName(argv, valueFlags);
   if (name === undefined && (argv.includes('--version') || argv.includes('-V'))) return [];
   const one = COMMANDS.find((c) => c.name === name);
   return Promise.all((one === undefined ? COMMANDS : [one]).map((c) => c.load()));

@@ -22,8 +22,6 @@ export interface BlobReadOptions {
    * itself and fails on a mismatch (an upload to a registry verifies what it sends).
    */
   verify?: boolean | undefined;
-  /** Bytes buffered ahead of the consumer, where the source streams from a socket. */
-  highWaterMark?: number | undefined;
 }
 
 export interface ImageSource {

@@ -1,7 +1,11 @@
 // The CLI loads the module of the command a run names, and every module only when it must list them.
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { COMMANDS, commandName, commandsFor } from '../../../src/cli/commands/index.js';
+import { COMMANDS, commandName as nameIn, commandsFor as loadFor } from '../../../src/cli/commands/index.js';
+import { globalValueFlags } from '../../../src/cli/main.js';
+
+const commandName = (argv: string[]): string | undefined => nameIn(argv, globalValueFlags());
+const commandsFor = (argv: string[]): ReturnType<typeof loadFor> => loadFor(argv, globalValueFlags());
 
 function registered(specs: Awaited<ReturnType<typeof commandsFor>>): string[] {
   const program = new Command();
