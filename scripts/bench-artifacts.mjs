@@ -94,7 +94,7 @@ async function main() {
       await mkdir(work, { recursive: true });
       if (which === 'ours') {
         // A fresh cache each round: the blob comes from the registry, as on a first extraction.
-        const r = await timed('node', [path.join(ROOT, 'bin/kairos-img'), '--registry', registry, '--plain-http', '--quiet', '--json', 'extract-img', ref, '--out', path.join(work, 'out')], { KAIROS_IMG_CACHE: path.join(work, 'cache') });
+        const r = await timed(path.join(ROOT, 'bin/kairos-img'), ['--registry', registry, '--plain-http', '--quiet', '--json', 'extract-img', ref, '--out', path.join(work, 'out')], { KAIROS_IMG_CACHE: path.join(work, 'cache') });
         ours.push(r);
         log(`round ${i + 1}: kairos-img extract-img ${r.seconds.toFixed(2)} s, peak RSS ${(r.rssKiB / 1024).toFixed(0)} MiB`);
       } else {
@@ -106,7 +106,7 @@ async function main() {
   }
   // One last check that what the bench measured is right: the extracted image hashes as the fixture says.
   await rm(work, { recursive: true, force: true });
-  const check = await exec('node', [path.join(ROOT, 'bin/kairos-img'), '--registry', registry, '--plain-http', '--quiet', '--json', 'extract-img', ref, '--out', path.join(work, 'out')], { env: { ...process.env, KAIROS_IMG_CACHE: path.join(work, 'cache') }, maxBuffer: 1 << 24 });
+  const check = await exec(path.join(ROOT, 'bin/kairos-img'), ['--registry', registry, '--plain-http', '--quiet', '--json', 'extract-img', ref, '--out', path.join(work, 'out')], { env: { ...process.env, KAIROS_IMG_CACHE: path.join(work, 'cache') }, maxBuffer: 1 << 24 });
   const image = JSON.parse(check.stdout).files.find((f) => f.role === 'image');
   if (image?.sha256 !== facts.rawSha256 || image?.verified !== true) throw new Error(`extract-img produced ${image?.sha256} (verified ${image?.verified}); expected ${facts.rawSha256}`);
   await rm(work, { recursive: true, force: true });

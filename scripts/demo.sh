@@ -27,7 +27,7 @@ export KAIROS_IMG_CACHE="$work/cache"
 export KAIROS_IMG_REGISTRY="$KIMG_REGISTRY" KAIROS_IMG_PLAIN_HTTP=1
 run() {
   printf '\n$ kairos-img %s\n' "$*"
-  node "$repo/bin/kairos-img" "$@"
+  "$repo/bin/kairos-img" "$@"
 }
 
 say "The support matrix, as data (flavors/kairos.yaml): the newest release by default, any release with --version"

@@ -139,7 +139,7 @@ async function rounds(section, variants) {
   return out;
 }
 
-const kimg = (...args) => ['node', [cli, ...args, '--plain-http', '--quiet', '--json']];
+const kimg = (...args) => [cli, [...args, '--plain-http', '--quiet', '--json']];
 
 async function benchPull() {
   const out = path.join(mnt, 'pull-out');
@@ -201,7 +201,7 @@ async function benchOrasPush() {
   const res = await rounds('oras-push', [
     {
       key: 'kairosImg', label: `kairos-img artifact push (${ORAS_FILE_MIB} MiB)`,
-      command: () => ['node', [cli, 'artifact', 'push', `${registry}/${repo('k')}:v1`, path.basename(file), '--plain-http', '--quiet', '--json']],
+      command: () => [cli, ['artifact', 'push', `${registry}/${repo('k')}:v1`, path.basename(file), '--plain-http', '--quiet', '--json']],
       cwd: orasDir,
     },
     {
@@ -217,14 +217,14 @@ async function benchOrasPush() {
 async function benchOrasPull() {
   const file = orasFile('file.bin', ORAS_FILE_MIB);
   const ref = `${registry}/bench/oras-pull:v${ORAS_FILE_MIB}`;
-  const pushed = spawnSync('node', [cli, 'artifact', 'push', ref, path.basename(file), '--plain-http', '--quiet', '--json'], { cwd: orasDir, encoding: 'utf8' });
+  const pushed = spawnSync(cli, ['artifact', 'push', ref, path.basename(file), '--plain-http', '--quiet', '--json'], { cwd: orasDir, encoding: 'utf8' });
   if (pushed.status !== 0) throw new Error(`pushing the pull bench artifact failed: ${pushed.stderr}`);
   const digest = `sha256:${sha256Of(file)}`;
   const out = path.join(mnt, 'oras-out');
   const res = await rounds('oras-pull', [
     {
       key: 'kairosImg', label: `kairos-img artifact pull (${ORAS_FILE_MIB} MiB)`,
-      command: () => ['node', [cli, 'artifact', 'pull', ref, '--out', out, '--plain-http', '--quiet', '--json']],
+      command: () => [cli, ['artifact', 'pull', ref, '--out', out, '--plain-http', '--quiet', '--json']],
       check: () => sha256Of(path.join(out, path.basename(file))) === digest.slice(7),
     },
     {
@@ -244,9 +244,9 @@ async function benchOrasBig() {
   const ref = `${registry}/bench/oras-big-${process.pid}:v1`;
   const out = path.join(mnt, 'oras-big-out');
   freshTarget();
-  const push = await measure('oras-big-push', 'node', [cli, 'artifact', 'push', ref, path.basename(file), '--plain-http', '--quiet', '--json'], { cwd: orasDir });
+  const push = await measure('oras-big-push', cli, ['artifact', 'push', ref, path.basename(file), '--plain-http', '--quiet', '--json'], { cwd: orasDir });
   log(`oras-5g push: ${push.seconds.toFixed(1)} s, peak RSS ${push.peakRssMB} MB`);
-  const pull = await measure('oras-big-pull', 'node', [cli, 'artifact', 'pull', ref, '--out', out, '--plain-http', '--quiet', '--json']);
+  const pull = await measure('oras-big-pull', cli, ['artifact', 'pull', ref, '--out', out, '--plain-http', '--quiet', '--json']);
   log(`oras-5g pull: ${pull.seconds.toFixed(1)} s, peak RSS ${pull.peakRssMB} MB`);
   releaseTarget();
   const peak = Math.max(push.peakRssMB, pull.peakRssMB);
@@ -361,7 +361,7 @@ async function benchMirror() {
   const res = await rounds('mirror', [
     {
       key: 'kairosImg', label: 'kairos-img mirror → another registry',
-      command: () => ['node', [cli, 'mirror', ref, '--to', `${basic}/bench-mirror-${stamp}-k${n++}`, '--plain-http', '--quiet', '--json'], { env: { DOCKER_CONFIG: dockerConfig } }],
+      command: () => [cli, ['mirror', ref, '--to', `${basic}/bench-mirror-${stamp}-k${n++}`, '--plain-http', '--quiet', '--json'], { env: { DOCKER_CONFIG: dockerConfig } }],
     },
     {
       key: 'skopeo', label: 'skopeo sync → another registry',
