@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import tar from 'tar-stream';
+import type tar from 'tar-stream';
+import { tarStreamPackage } from '../lazy-packages.js';
 import { KairosImgError } from '../errors.js';
 import { digestingStream } from '../oci/artifact-stream.js';
 
@@ -88,7 +89,7 @@ export async function packDirectory(opts: {
   const work = await mkdtemp(path.join(opts.tempRoot ?? tmpdir(), 'kairos-img-pack-'));
   const file = path.join(work, `${randomBytes(6).toString('hex')}.tar.gz`);
   const dispose = (): Promise<void> => rm(work, { recursive: true, force: true });
-  const pack = tar.pack();
+  const pack = tarStreamPackage().pack();
   const tarDigest = digestingStream('sha256');
   const gzDigest = digestingStream('sha256', opts.onBytes);
   const writing = pipeline(pack, tarDigest, createGzip({ level: 6 }), gzDigest, createWriteStream(file, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 }),

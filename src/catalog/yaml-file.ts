@@ -2,15 +2,16 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { KairosImgError } from '../errors.js';
+import { yamlPackage } from '../lazy-packages.js';
 
 /** Parses YAML text; a syntax error becomes CATALOG_INVALID naming the file and line. */
 export function parseYamlDocument(text: string, source: string): unknown {
+  const yaml = yamlPackage();
   try {
-    return parseYaml(text, { merge: true, uniqueKeys: true });
+    return yaml.parse(text, { merge: true, uniqueKeys: true });
   } catch (e) {
-    const where = e instanceof YAMLParseError && e.linePos?.[0] !== undefined ? ` (line ${e.linePos[0].line})` : '';
+    const where = e instanceof yaml.YAMLParseError && e.linePos?.[0] !== undefined ? ` (line ${e.linePos[0].line})` : '';
     throw new KairosImgError('CATALOG_INVALID', `${source}${where}: not valid YAML: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`, { cause: e });
   }
 }

@@ -15,9 +15,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { KairosImgError, isErrnoError } from '../errors.js';
 import { normalizeRegistryHost } from '../reference/reference.js';
+import { yamlPackage } from '../lazy-packages.js';
 
 export interface MirrorEndpoint {
   /** `HOST[:PORT]` of the mirror's registry API. */
@@ -101,10 +101,11 @@ export function validateConfig(doc: unknown): { config: KairosImgConfig; errors:
 /** Parses and validates config text; any problem is CONFIG_INVALID naming the file and the keys. */
 export function parseConfig(text: string, file: string): KairosImgConfig {
   let doc: unknown;
+  const yaml = yamlPackage();
   try {
-    doc = parseYaml(text, { uniqueKeys: true });
+    doc = yaml.parse(text, { uniqueKeys: true });
   } catch (e) {
-    const where = e instanceof YAMLParseError && e.linePos?.[0] !== undefined ? ` (line ${e.linePos[0].line})` : '';
+    const where = e instanceof yaml.YAMLParseError && e.linePos?.[0] !== undefined ? ` (line ${e.linePos[0].line})` : '';
     throw new KairosImgError('CONFIG_INVALID', `${file}${where}: not valid YAML: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`, {
       hint: 'fix the file, or point KAIROS_IMG_CONFIG at another one', cause: e,
     });

@@ -7,7 +7,8 @@
  * rather than spooled to disk or memory. Every blob is verified against its digest on the way out.
  */
 import { Readable } from 'node:stream';
-import tar from 'tar-stream';
+import type tar from 'tar-stream';
+import { tarStreamPackage } from '../lazy-packages.js';
 import { interrupted, isAbortError, KairosImgError } from '../errors.js';
 import { sha256Hex, type Descriptor, type ImageManifest } from '../oci/index.js';
 import type { Store } from '../store/layout.js';
@@ -110,7 +111,7 @@ function verifiedBlob(store: Store, d: Descriptor): Readable {
  */
 export function dockerArchiveStream(opts: DockerArchiveOptions): Readable {
   const { store, manifest, signal } = opts;
-  const pack = tar.pack();
+  const pack = tarStreamPackage().pack();
   const uniqueLayers = [...new Map(manifest.layers.map((l) => [l.digest, l])).values()];
   let sent = 0;
   const onChunk = (n: number): void => {

@@ -33,6 +33,14 @@ export interface BlobSource {
 }
 
 const READ_CHUNK = 1024 * 1024;
+/**
+ * Bytes each stage of an upload (verifying stream, PATCH slicer) holds ahead of the socket. Kept
+ * small because the destination is usually the slow side: a buffer that waits long enough to
+ * survive two young collections is promoted, and V8 frees promoted buffers only at a full
+ * collection. Measured on the bench mirror: 1 MiB per stage → peak RSS 130–149 MB, 256 KiB → 110 MB,
+ * and 0.2 s faster.
+ */
+const UPLOAD_AHEAD = 256 * 1024;
 
 export function fileSource(path: string): BlobSource {
   return {
@@ -143,7 +151,7 @@ function slicer(stream: Readable): { take(n: number, last: boolean): Readable; c
         }
         // The last slice ends only once the verifying stream has checked the whole blob.
         if (last) await it.next();
-      })(), { objectMode: false, highWaterMark: READ_CHUNK });
+      })(), { objectMode: false, highWaterMark: UPLOAD_AHEAD });
     },
     close() {
       stream.destroy();
@@ -234,7 +242,7 @@ export function createWriteSide(t: Transport): WriteSide {
   }
 
   function verified(desc: Pick<Descriptor, 'digest' | 'size'>, source: BlobSource, offset: number, hasher: Hash, what: string, onProgress?: (n: number) => void): Readable {
-    const v = verifyingStream(desc, { what, offset, hasher, onProgress });
+    const v = verifyingStream(desc, { what, offset, hasher, onProgress, highWaterMark: UPLOAD_AHEAD });
     pipeline(source.open(offset), v, () => undefined);
     return v;
   }

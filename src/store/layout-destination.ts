@@ -16,7 +16,7 @@ import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import tar from 'tar-stream';
+import { tarStreamPackage } from '../lazy-packages.js';
 import { KairosImgError, fsFailure, isErrnoError } from '../errors.js';
 import type { Descriptor } from '../oci/index.js';
 import { openStore, TEMP_PREFIX, type Store } from './layout.js';
@@ -147,7 +147,7 @@ async function layoutFiles(dir: string): Promise<string[]> {
 /** Tars the layout `dir` into `file` (temporary name beside it, fsynced by close, renamed). */
 async function writeLayoutTar(dir: string, file: string, signal?: AbortSignal): Promise<void> {
   const tmp = path.join(path.dirname(file), tempName(TEMP_PREFIX, path.basename(file)));
-  const pack = tar.pack();
+  const pack = tarStreamPackage().pack();
   const written = pipeline(pack, createWriteStream(tmp, { flags: 'wx', highWaterMark: 1024 * 1024 }), signal ? { signal } : {});
   written.catch(() => undefined);
   try {

@@ -10,7 +10,8 @@ import { PassThrough, Readable, Transform, type TransformCallback } from 'node:s
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { decoderProcess, hasProgram } from './decoder-process.js';
-import { Decompress } from 'fzstd';
+import type { Decompress } from 'fzstd';
+import { fzstdPackage } from '../lazy-packages.js';
 import { KairosImgError } from '../errors.js';
 import { checkFormat, compressionOfMediaType, detectFormat, MAGIC_LENGTH, type Compression } from './layer-format.js';
 
@@ -96,7 +97,7 @@ function fzstdStream(label: string): Transform {
   const t: Transform = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       try {
-        decoder ??= new Decompress((data) => {
+        decoder ??= new (fzstdPackage().Decompress)((data) => {
           if (data.length > 0) t.push(Buffer.from(data.buffer, data.byteOffset, data.length));
         });
         decoder.push(chunk, false);
