@@ -10,4 +10,4 @@ export {
 } from './digest.js';
 export type { DigestAlgorithm, ParsedDigest } from './digest.js';
 export { verifyingStream, verifyBytes } from './verify-stream.js';
-export type { VerifyOptions } from './verify-stream.js';
+export type { Digester, VerifyOptions } from './verify-stream.js';

@@ -10,6 +10,19 @@ import type { KairosImgError } from '../errors.js';
 import { digestMismatch, hashFor, sizeMismatch } from './digest.js';
 import type { Descriptor } from './media-types.js';
 
+/**
+ * A digest computed elsewhere (src/store/file-hasher.ts: a worker thread) from exactly the chunks
+ * this stream passes on, in order — so a multi-GB read is hashed on another core.
+ */
+export interface Digester {
+  /** Takes a chunk; a returned promise means "wait": the chunk is not all taken until it settles. */
+  update(chunk: Buffer): void | Promise<void>;
+  /** After the last chunk: `algorithm:hex` of everything taken. */
+  digest(): Promise<string>;
+  /** The stream ended early: release what the digester holds. */
+  abort(): void;
+}
+
 export interface VerifyOptions {
   /** Names the content in errors (default `blob <digest>`). */
   what?: string | undefined;
@@ -21,6 +34,8 @@ export interface VerifyOptions {
   /** Bytes already seen (and fed to `hasher`) before this stream starts: a resumed transfer. */
   offset?: number | undefined;
   hasher?: Hash | undefined;
+  /** Hashes off this thread instead (`hash`, `offset` and `hasher` are then not used). */
+  digester?: Digester | undefined;
   /** Called after each chunk with the bytes verified so far (including `offset`). */
   onProgress?: ((bytes: number) => void) | undefined;
   /** Restates a mismatch for the caller's context (a cache entry found corrupt, …); may clean up. */
@@ -33,8 +48,10 @@ export interface VerifyOptions {
 
 export function verifyingStream(desc: Pick<Descriptor, 'digest' | 'size'>, opts: VerifyOptions = {}): Transform {
   const what = opts.what ?? `blob ${desc.digest}`;
-  const hash = opts.hash === false ? undefined : (opts.hasher ?? hashFor(desc.digest));
-  let n = opts.offset ?? 0;
+  const digester = opts.digester;
+  const hash = opts.hash === false || digester !== undefined ? undefined : (opts.hasher ?? hashFor(desc.digest));
+  let n = digester !== undefined ? 0 : (opts.offset ?? 0);
+  let done = false;
   const fail = (e: KairosImgError): Error => opts.onMismatch?.(e) ?? e;
   return new Transform({
     // Large chunks pass through as they are; no re-buffering on multi-GB paths.
@@ -42,18 +59,40 @@ export function verifyingStream(desc: Pick<Descriptor, 'digest' | 'size'>, opts:
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
       n += chunk.length;
       if (n > desc.size) return cb(fail(sizeMismatch(what, desc.size, `more than ${desc.size}`)));
+      const pass = (): void => {
+        opts.onProgress?.(n);
+        cb(null, chunk);
+      };
+      const waiting = digester?.update(chunk);
+      if (waiting !== undefined) {
+        // Passed on only once the digester holds all of it: what is verified is what went through.
+        waiting.then(pass, (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))));
+        return;
+      }
       hash?.update(chunk);
-      opts.onProgress?.(n);
-      cb(null, chunk);
+      pass();
     },
     flush(cb: TransformCallback) {
       if (n !== desc.size) return cb(fail(sizeMismatch(what, desc.size, String(n))));
+      if (digester !== undefined) {
+        digester.digest().then((actual) => {
+          done = true;
+          if (actual !== desc.digest) return cb(fail(digestMismatch(what, desc.digest, actual)));
+          opts.onVerified?.();
+          cb();
+        }, (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))));
+        return;
+      }
       if (hash !== undefined) {
         const actual = `${desc.digest.slice(0, desc.digest.indexOf(':'))}:${hash.digest('hex')}`;
         if (actual !== desc.digest) return cb(fail(digestMismatch(what, desc.digest, actual)));
       }
       opts.onVerified?.();
       cb();
+    },
+    destroy(err, cb) {
+      if (!done) digester?.abort();
+      cb(err);
     },
   });
 }

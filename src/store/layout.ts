@@ -16,7 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import { KairosImgError, fsFailure, isErrnoError, isKairosImgError } from '../errors.js';
 import { digestMismatch, digestOf, isDigest, parseDigest, samePlatform, verifyingStream, type Descriptor, type ImageIndex, type Platform } from '../oci/index.js';
 import { withLock } from './lock.js';
-import { followFile, type FileHasher } from './file-hasher.js';
+import { digesterFor, followFile, OFF_THREAD_MIN, type FileHasher } from './file-hasher.js';
 import { sweepLeftovers, tempName } from '../temp-names.js';
 
 /** Temporary files of the cache (blobs being written, index.json being replaced). */
@@ -239,8 +239,6 @@ const WRITE_BATCH = 256 * 1024;
 const MAX_IN_FLIGHT = 2 * 1024 * 1024;
 /** The hashing worker is told about written bytes in steps of this size (each message costs a wake-up). */
 const TELL_EVERY = 4 * 1024 * 1024;
-/** Streamed blobs from this size on are hashed off the main thread (src/store/file-hasher.ts). */
-const OFF_THREAD_HASH_MIN = 4 * 1024 * 1024;
 /** Written data is pushed to disk this often, in the background, so the final fsync has little left. */
 const SYNC_EVERY = 32 * 1024 * 1024;
 
@@ -359,7 +357,7 @@ export async function writeVerifiedFile(file: string, desc: Pick<Descriptor, 'di
     const fh = await open(file, 'wx', opts.mode ?? 0o644);
     // Large streamed blobs are hashed on the worker thread as they land on disk; the stream
     // itself then only counts (size checked as before), and small ones are hashed in it.
-    const hasher = !opts.preverified && !Buffer.isBuffer(data) && desc.size >= OFF_THREAD_HASH_MIN
+    const hasher = !opts.preverified && !Buffer.isBuffer(data) && desc.size >= OFF_THREAD_MIN
       ? followFile(file, parseDigest(desc.digest).algorithm) : undefined;
     try {
       await pipeline(source, verifyingStream(desc, { hash: !opts.preverified && hasher === undefined }), blobSink(fh, hasher, durable), opts.signal ? { signal: opts.signal } : {});
@@ -440,6 +438,7 @@ function layoutStore(root: string): Store {
       const check = verifyingStream(desc, {
         what: `cached blob ${desc.digest}`,
         hash: opts.trusted !== true,
+        digester: opts.trusted !== true ? digesterFor(desc) : undefined,
         onMismatch: (err) => {
           // Removed before the consumer sees the error: a retry fetches it anew.
           rmSync(file, { force: true });

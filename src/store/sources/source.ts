@@ -9,6 +9,7 @@ import { pipeline, type Readable } from 'node:stream';
 import { KairosImgError, interrupted } from '../../errors.js';
 import { defaultPlatform, parseManifestDocument, selectPlatform, sizeMismatch, verifyBytes, verifyingStream, type Descriptor, type Platform } from '../../oci/index.js';
 import type { Reference } from '../../reference/reference.js';
+import { digesterFor } from '../file-hasher.js';
 import type { ManifestResult } from '../../registry/index.js';
 
 export type SourceKind = 'registry' | 'oci' | 'oci-archive' | 'docker-archive' | 'docker-daemon';
@@ -73,7 +74,10 @@ export async function manifestFromRoot(
  * `open` failing (a missing member) becomes the stream's error, and an abort destroys it.
  */
 export function verifiedBlob(open: () => Readable, descriptor: Descriptor, what: string, opts: BlobReadOptions = {}): Readable {
-  const verified = verifyingStream(descriptor, { what, onProgress: opts.onProgress, hash: opts.verify !== false });
+  const verified = verifyingStream(descriptor, {
+    what, onProgress: opts.onProgress, hash: opts.verify !== false,
+    digester: opts.verify !== false ? digesterFor(descriptor) : undefined,
+  });
   let raw: Readable;
   try {
     raw = open();
