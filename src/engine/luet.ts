@@ -9,7 +9,7 @@
 import { constants as fsConstants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { loadExeca } from '../subprocess.js';
+import { execaPackage } from '../lazy-packages.js';
 import { interrupted, isAbortError, isKairosImgError, KairosImgError } from '../errors.js';
 import { runLuetInDocker, dockerLuetCommand, LUET_IMAGE } from './luet-docker.js';
 
@@ -84,7 +84,7 @@ export async function luetUnpack(opts: LuetUnpackOptions): Promise<LuetUnpackRes
   opts.signal?.throwIfAborted();
   const luet = opts.engine === 'docker' ? undefined : await findOnPath('luet', env);
   if (luet !== undefined) {
-    const { execa } = await loadExeca();
+    const { execa } = await execaPackage();
     const help = await execa(luet, ['util', 'unpack', '--help'], { env, reject: false, all: true, ...(opts.signal ? { cancelSignal: opts.signal } : {}) });
     const args = luetUnpackArgs({ image: opts.image, dir: opts.dir, platform: opts.platform, platformFlag: helpMentionsPlatform(help.all ?? '') });
     const command = ['luet', ...args];

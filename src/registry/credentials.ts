@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { loadExeca } from '../subprocess.js';
+import { execaPackage } from '../lazy-packages.js';
 import { KairosImgError } from '../errors.js';
 import { registerCredentials, registerSecret } from '../redact.js';
 
@@ -205,7 +205,7 @@ async function runHelper(helper: string, serverUrl: string, where: string, signa
     throw new KairosImgError('CREDENTIAL_HELPER_INVALID', `credential helper name "${helper}" (${where}) is not valid`, {});
   }
   const bin = `docker-credential-${helper}`;
-  const { execa } = await loadExeca();
+  const { execa } = await execaPackage();
   const result = await execa(bin, ['get'], {
     input: serverUrl, reject: false, timeout: 30_000, stripFinalNewline: true, ...(signal ? { cancelSignal: signal } : {}),
   });

@@ -11,7 +11,7 @@
  *   memory that the worker hashes behind the reader (an unpack from a 2 GB docker-archive spent
  *   ~0.75 s of its main thread in SHA-256).
  *
- * The worker is ~40 lines evaluated from a string (no module to resolve, so it runs the same from
+ * The worker is ~60 lines evaluated from a string (no module to resolve, so it runs the same from
  * sources under the test runner as from dist/), started on first use, shared by all blobs, and
  * unreferenced while idle so it never keeps the process alive.
  */
@@ -46,7 +46,7 @@ parentPort.on('message', (m) => {
       return;
     }
     if (m.op === 'feed') {
-      job = { ring: new Uint8Array(m.ring), hash: createHash(m.algorithm), algorithm: m.algorithm, hashed: 0, target: 0 };
+      job = { ring: new Uint8Array(m.ring), hash: createHash(m.algorithm), algorithm: m.algorithm, hashed: 0 };
       jobs.set(m.id, job);
       return;
     }

@@ -6,7 +6,7 @@
  */
 import { PassThrough, type Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import { loadExeca } from '../subprocess.js';
+import { execaPackage } from '../lazy-packages.js';
 
 export interface DecoderProcessOptions {
   command: string;
@@ -20,7 +20,7 @@ export interface DecoderProcessOptions {
 
 export function decoderProcess(opts: DecoderProcessOptions): Readable {
   const out = new PassThrough({ highWaterMark: opts.highWaterMark });
-  loadExeca().then(({ execa }) => {
+  execaPackage().then(({ execa }) => {
     const sub = execa(opts.command, [...opts.args], {
       stdin: 'pipe',
       stdout: 'pipe',
@@ -50,7 +50,7 @@ const available = new Map<string, Promise<boolean>>();
 export function hasProgram(command: string): Promise<boolean> {
   let p = available.get(command);
   if (p === undefined) {
-    p = loadExeca().then(({ execa }) => execa(command, ['--version'], { reject: false })).then(
+    p = execaPackage().then(({ execa }) => execa(command, ['--version'], { reject: false })).then(
       (r) => r.exitCode === 0,
       () => false,
     );

@@ -21,7 +21,7 @@
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { loadExeca } from '../subprocess.js';
+import { execaPackage } from '../lazy-packages.js';
 import { KairosImgError } from '../errors.js';
 import { hasProgram } from './decoder-process.js';
 import { aliasKey, displayName, isAscii, joinPath, parentOf, splitPath } from './entry-path.js';
@@ -457,7 +457,7 @@ export function createRootWriter(root: string, opts: RootWriterOptions = {}): Ro
     const args = kind === 'fifo' ? ['p'] : [kind === 'char-device' ? 'c' : 'b', String(dev.major), String(dev.minor)];
     if (existing(path) !== 'none') remove(path);
     await withArgPath(path, 'new', async (argPath) => {
-      const { execa } = await loadExeca();
+      const { execa } = await execaPackage();
       await execa('mknod', ['-m', mode, '--', argPath, ...args], signal ? { cancelSignal: signal } : {});
     });
     fsEval.chown(meta, false, (u, g) => fs.lchownSync(p, u, g), report);
@@ -482,7 +482,7 @@ export function createRootWriter(root: string, opts: RootWriterOptions = {}): Ro
       // Values are bytes: passed base64-encoded (`0s…`), so binary values arrive intact.
       const args = ['-h', '-n', nameBytes.toString('utf8'), '-v', `0s${x.value.toString('base64')}`, '--'];
       await withArgPath(path, existing(path) === 'dir' ? 'dir' : 'other', async (argPath) => {
-        const { execa } = await loadExeca();
+        const { execa } = await execaPackage();
         await execa('setfattr', [...args, argPath], signal ? { cancelSignal: signal } : {});
       });
     }
