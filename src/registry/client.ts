@@ -27,6 +27,11 @@ import { DEFAULT_RETRY, backoffDelay, isTransientNetworkError, markTransient, tr
 export const MANIFEST_CAP = 4 * 1024 * 1024;
 export const SMALL_BLOB_CAP = 8 * 1024 * 1024;
 const MAX_REDIRECTS = 5;
+/**
+ * Blobs from this size on are read into reused memory on a connection of their own
+ * (blob-body.ts); smaller ones (configs, signatures) reuse the keep-alive connection.
+ */
+const POOLED_BODY_MIN = 1024 * 1024;
 
 export interface RegistryClientOptions {
   /** HTTP instead of HTTPS, for every registry this client talks to (`--plain-http`). */
@@ -123,7 +128,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       const host = new URL(url).host;
       let res: HttpResponse;
       try {
-        res = await httpRequest({ url, method: req.method, headers, body: openBody(), contentLength: req.contentLength, timeoutMs: req.timeoutMs, signal: req.signal });
+        res = await httpRequest({ url, method: req.method, headers, body: openBody(), contentLength: req.contentLength, timeoutMs: req.timeoutMs, signal: req.signal, pooledBody: req.pooledBody });
       } catch (err) {
         throw networkFailure(err, { host, registry: req.registry, plainHttp });
       }
@@ -386,6 +391,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         const res = await request({
           registry: repo.registry, repository: repo.repository, method: 'GET', url, signal: opts.signal,
           headers: pos > 0 ? { range: `bytes=${pos}-` } : {}, what: `blob ${desc.digest}`, digest: desc.digest,
+          pooledBody: desc.size - pos >= POOLED_BODY_MIN,
         });
         let skip = 0;
         if (pos > 0) {

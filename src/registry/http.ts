@@ -10,18 +10,22 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
+import { blobGet, NOT_SIMPLE_CODE } from './blob-body.js';
 
 const agents = {
   http: new http.Agent({ keepAlive: true, maxSockets: 32 }),
   https: new https.Agent({ keepAlive: true, maxSockets: 32 }),
 };
 
+/** A response body: node:http's IncomingMessage, or blob-body.ts's reader (same headers). */
+export type ResponseBody = Readable & { headers: IncomingHttpHeaders };
+
 export interface HttpResponse {
   status: number;
   headers: IncomingHttpHeaders;
-  body: IncomingMessage;
+  body: ResponseBody;
   url: string;
 }
 
@@ -40,9 +44,26 @@ export interface HttpRequest {
   signal?: AbortSignal | undefined;
   /** Idle socket timeout; a stalled transfer becomes a (retryable) ETIMEDOUT. */
   timeoutMs?: number | undefined;
+  /**
+   * A large blob GET: its body is read into reused memory (blob-body.ts), its chunks may be
+   * recycled by their last consumer (src/slab-pool.ts). Answers that reader does not handle are
+   * asked again through node:http.
+   */
+  pooledBody?: boolean | undefined;
 }
 
-export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
+export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
+  if (req.pooledBody === true && req.method === 'GET' && req.body === undefined) {
+    try {
+      return await blobGet({ url: req.url, headers: req.headers ?? {}, signal: req.signal, timeoutMs: req.timeoutMs ?? 60_000 });
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== NOT_SIMPLE_CODE) throw err;
+    }
+  }
+  return nodeRequest(req);
+}
+
+function nodeRequest(req: HttpRequest): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
     const url = new URL(req.url);
     const mod = url.protocol === 'https:' ? https : http;
@@ -88,7 +109,7 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
 }
 
 /** Reads at most `cap` bytes; more is an error (a registry must not make us buffer unbounded data). */
-export async function readCapped(body: IncomingMessage, cap: number, what: string): Promise<Buffer> {
+export async function readCapped(body: ResponseBody, cap: number, what: string): Promise<Buffer> {
   const declared = Number(body.headers['content-length']);
   if (Number.isFinite(declared) && declared > cap) {
     body.destroy();
@@ -108,7 +129,7 @@ export async function readCapped(body: IncomingMessage, cap: number, what: strin
 }
 
 /** Reads a small body (error JSON) best-effort; never throws. */
-export async function readSmall(body: IncomingMessage, cap = 64 * 1024): Promise<string> {
+export async function readSmall(body: ResponseBody, cap = 64 * 1024): Promise<string> {
   try {
     return (await readCapped(body, cap, 'error body')).toString('utf8');
   } catch {
@@ -117,7 +138,7 @@ export async function readSmall(body: IncomingMessage, cap = 64 * 1024): Promise
 }
 
 /** Discards a body so the keep-alive socket can be reused. */
-export function discard(body: IncomingMessage): void {
+export function discard(body: ResponseBody): void {
   body.resume();
   body.on('error', () => undefined);
 }

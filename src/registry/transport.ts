@@ -29,6 +29,8 @@ export interface TransportRequest {
   /** Token scope (space-separated scopes); default pull for GET/HEAD, pull+push otherwise. */
   scope?: string | undefined;
   signal?: AbortSignal | undefined;
+  /** A large blob GET: see HttpRequest.pooledBody. */
+  pooledBody?: boolean | undefined;
 }
 
 export interface Transport {

@@ -18,6 +18,7 @@ import { digestMismatch, digestOf, isDigest, parseDigest, samePlatform, verifyin
 import { withLock } from './lock.js';
 import { digesterFor, followFile, OFF_THREAD_MIN, type FileHasher } from './file-hasher.js';
 import { sweepLeftovers, tempName } from '../temp-names.js';
+import { recycle } from '../slab-pool.js';
 
 /** Temporary files of the cache (blobs being written, index.json being replaced). */
 export const TEMP_PREFIX = 'kimg-tmp';
@@ -41,6 +42,11 @@ export interface WriteBlobOptions {
    * on a worker thread while it is written: give the store an unhashed stream for speed.)
    */
   preverified?: boolean | undefined;
+  /**
+   * Nothing but this write holds the stream's chunks (no tee, no other listener): once a chunk is
+   * on disk its memory goes back to the slab pool it came from, if any (src/slab-pool.ts).
+   */
+  recycleChunks?: boolean | undefined;
 }
 
 export interface Store {
@@ -249,8 +255,8 @@ const SYNC_EVERY = 32 * 1024 * 1024;
  * the download instead of all waiting for the fsync at the end (which still runs: durability is
  * unchanged).
  */
-function blobSink(fh: FileHandle, hasher: FileHasher | undefined, durable: boolean): Writable {
-  interface Write { start: number; n: number; done: boolean }
+function blobSink(fh: FileHandle, hasher: FileHasher | undefined, durable: boolean, recycleChunks: boolean): Writable {
+  interface Write { start: number; n: number; done: boolean; chunks: Buffer[] }
   let parts: Buffer[] = [];
   let have = 0;
   /** Where the next write goes. */
@@ -292,6 +298,8 @@ function blobSink(fh: FileHandle, hasher: FileHasher | undefined, durable: boole
         return;
       }
       w.done = true;
+      // The write was the chunks' last use: a blob read into the slab pool gets its memory back.
+      if (recycleChunks) for (const b of w.chunks) recycle(b);
       inFlight -= w.n;
       settle();
     }, (e: unknown) => {
@@ -304,8 +312,8 @@ function blobSink(fh: FileHandle, hasher: FileHasher | undefined, durable: boole
 
   const issue = (): void => {
     if (have === 0) return;
-    const w: Write = { start: pos, n: have, done: false };
     const bufs = parts;
+    const w: Write = { start: pos, n: have, done: false, chunks: bufs };
     parts = [];
     have = 0;
     pending.push(w);
@@ -360,7 +368,7 @@ export async function writeVerifiedFile(file: string, desc: Pick<Descriptor, 'di
     const hasher = !opts.preverified && !Buffer.isBuffer(data) && desc.size >= OFF_THREAD_MIN
       ? followFile(file, parseDigest(desc.digest).algorithm) : undefined;
     try {
-      await pipeline(source, verifyingStream(desc, { hash: !opts.preverified && hasher === undefined }), blobSink(fh, hasher, durable), opts.signal ? { signal: opts.signal } : {});
+      await pipeline(source, verifyingStream(desc, { hash: !opts.preverified && hasher === undefined }), blobSink(fh, hasher, durable, opts.recycleChunks === true), opts.signal ? { signal: opts.signal } : {});
       if (hasher !== undefined) {
         const got = await hasher.end(desc.size);
         if (got.digest !== desc.digest) throw digestMismatch(`blob ${desc.digest}`, desc.digest, got.digest);

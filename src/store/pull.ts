@@ -82,7 +82,7 @@ export async function pullImage(opts: PullImageOptions): Promise<PullImageResult
           signal: sig, hash: false,
           onProgress: progress ? (bytes) => opts.onLayerProgress?.(desc.digest, bytes, desc.size) : undefined,
         });
-        const { written } = await store.writeBlob(desc, stream, { signal: sig });
+        const { written } = await store.writeBlob(desc, stream, { signal: sig, recycleChunks: true });
         if (written) fetched++; else cached++;
         emit({ type: written ? 'blob-fetched' : 'blob-cached', digest: desc.digest, size: desc.size });
         return;
