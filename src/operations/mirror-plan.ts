@@ -5,7 +5,7 @@
  * names each image `<repository path>:<tag>`.
  */
 import path from 'node:path';
-import semver from 'semver';
+import { semverPackage as semver } from '../lazy-packages.js';
 import { usageError } from '../errors.js';
 import { formatPlatform, type Descriptor, type ImageIndex, type Platform } from '../oci/index.js';
 import { normalizeRegistryHost, parseReference, type Reference } from '../reference/reference.js';
@@ -22,7 +22,7 @@ export function parseVersions(text: string | undefined): VersionSelector {
     return { kind: 'newest', count };
   }
   const range = text.replace(/(^|[\s<>=^~|])v(?=\d)/g, '$1');
-  if (semver.validRange(range) === null) {
+  if (semver().validRange(range) === null) {
     throw usageError('BAD_OPTION', `--versions ${text} is not latest, a count or a version range`, 'e.g. --versions latest, --versions 3, --versions ">=2.4.0 <3", --versions v2.4.x');
   }
   return { kind: 'range', range };
@@ -34,7 +34,7 @@ export function selectVersions(versions: readonly string[], sel: VersionSelector
   switch (sel.kind) {
     case 'latest': return releases.slice(0, 1);
     case 'newest': return releases.slice(0, sel.count);
-    case 'range': return releases.filter((v) => semver.satisfies(kairosSemver(v) as string, sel.range));
+    case 'range': return releases.filter((v) => semver().satisfies(kairosSemver(v) as string, sel.range));
   }
 }
 

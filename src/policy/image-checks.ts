@@ -17,7 +17,7 @@
  *   that is found and fails it fails the check; none found fails only when one is required;
  *   without a policy the cosign tags are listed as information.
  */
-import semver from 'semver';
+import { semverPackage as semver } from '../lazy-packages.js';
 import { isDigest } from '../oci/digest.js';
 import { normalizeArch } from '../catalog/names.js';
 import { compareK3s } from '../version/k3s.js';
@@ -114,7 +114,7 @@ function asTag(value: string): ReleaseTag | undefined {
 function versionProblem(kv: KeyValue, tag: ReleaseTag, strict: boolean): string | undefined {
   const found = asTag(kv.value);
   if (found === undefined) return strict ? `${kv.key}="${kv.value}" is not a Kairos version` : undefined;
-  if (!semver.eq(found.semver, tag.semver)) return `${kv.key}="${kv.value}" says ${found.version}, the tag ${tag.version}`;
+  if (!semver().eq(found.semver, tag.semver)) return `${kv.key}="${kv.value}" says ${found.version}, the tag ${tag.version}`;
   if (found.k3s !== undefined && (tag.k3s === undefined || compareK3s(found.k3s, tag.k3s) !== 0)) {
     return `${kv.key}="${kv.value}" says k3s ${found.k3s}, the tag ${tag.k3s ?? 'no k3s'}`;
   }

@@ -9,7 +9,7 @@
  * The upstream release comes from the distribution's own `/usr/lib/os-release` (ID, VERSION_ID),
  * else `/etc/alpine-release`, else the distribution keys left in `/etc/os-release`.
  */
-import semver from 'semver';
+import { semverPackage as semver } from '../lazy-packages.js';
 import { parseOsRelease } from './os-release.js';
 
 export const KAIROS_RELEASE = '/etc/kairos-release';
@@ -36,8 +36,8 @@ const KAIROS_RELEASE_SINCE = '3.2.2';
 /** Where a Kairos version keeps its release keys. */
 export function kairosKeysEra(version: string): KairosKeysEra {
   const v = version.replace(/^v/, '');
-  if (semver.lt(v, KAIROS_KEYS_SINCE)) return 'v1-os-release';
-  if (semver.lt(v, KAIROS_RELEASE_SINCE)) return 'v2-kairos-keys';
+  if (semver().lt(v, KAIROS_KEYS_SINCE)) return 'v1-os-release';
+  if (semver().lt(v, KAIROS_RELEASE_SINCE)) return 'v2-kairos-keys';
   return 'v3-kairos-release';
 }
 

@@ -30,7 +30,7 @@
  * unsupported-branch, outdated-patch, outdated-k3s, supported. The `-k3s` statuses stand for any
  * Kubernetes distribution (k0s alike); the reasons name the distribution.
  */
-import semver from 'semver';
+import { semverPackage as semver } from '../lazy-packages.js';
 import { compareK8s, compareMinors, k8sDistroOf, k8sMinor, minorText } from '../version/index.js';
 import { compareParsedTags, compareReleaseTags } from './order.js';
 import {
@@ -129,7 +129,7 @@ export function branchOf(version: string): string {
 }
 
 function newer(a: string | undefined, b: string): string {
-  return a === undefined || semver.gt(b, a) ? b : a;
+  return a === undefined || semver().gt(b, a) ? b : a;
 }
 
 function artifactKey(repository: string, tag: string): string {
@@ -162,7 +162,7 @@ function buildIndex(entries: readonly { repository: string; tag: KairosTag }[], 
     newestRelease = newer(newestRelease, t.semver);
     if (latestBranch === undefined || compareMinors(branch, latestBranch) > 0) latestBranch = branch;
   }
-  for (const versions of releasesByBranch.values()) versions.sort((a, b) => semver.rcompare(a, b));
+  for (const versions of releasesByBranch.values()) versions.sort((a, b) => semver().rcompare(a, b));
   return { all: sorted.map((e) => e.tag), newestByBranch, latestBranch, artifacts, byVersion, releasesByBranch, newestRelease, scope, options };
 }
 
@@ -244,7 +244,7 @@ function verdict(status: VerdictStatus, reason: string, from?: { repository: str
   const elsewhere = target.repository !== from.repository;
   const named = elsewhere ? `${target.repository}:${target.tag}` : target.tag;
   // Moving to an older release (a pre-release newer than the newest release) is no upgrade.
-  const verb = semver.lt(target.version, from.tag.semver) ? 'use' : 'upgrade to';
+  const verb = semver().lt(target.version, from.tag.semver) ? 'use' : 'upgrade to';
   return {
     status,
     ok: status === 'supported',
@@ -303,10 +303,10 @@ export function evaluateParsed(tag: KairosTag, index: TagIndex, repository = '')
   }
 
   const newestPatch = newer(index.newestByBranch.get(branch), image.semver);
-  if (semver.lt(image.semver, newestPatch)) {
+  if (semver().lt(image.semver, newestPatch)) {
     const lineNewest = newestWithCandidates(index, from, branch);
     const target =
-      lineNewest !== undefined && semver.gt(lineNewest, image.semver) ? pickTarget(candidatesAt(index, lineNewest, from), image) : undefined;
+      lineNewest !== undefined && semver().gt(lineNewest, image.semver) ? pickTarget(candidatesAt(index, lineNewest, from), image) : undefined;
     const missing = target === undefined ? ` (no newer patch is published for ${lineLabel(image)})` : '';
     return verdict(
       'outdated-patch',

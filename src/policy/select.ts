@@ -3,7 +3,7 @@
  * `--version`) and the tags nearest to one that does not exist (for "tag not found" errors). Pure.
  */
 import { distance } from 'fastest-levenshtein';
-import semver from 'semver';
+import { semverPackage as semver } from '../lazy-packages.js';
 import { KairosImgError } from '../errors.js';
 import { k3sSelects, parseK3sSelector } from '../version/k3s.js';
 import { compareParsedTags, compareReleaseTags } from './order.js';
@@ -73,7 +73,7 @@ export function nearestTags(tag: string, tags: readonly string[], n = 5): string
     .filter((t): t is ReleaseTag => t.kind !== 'noise')
     .map((t) => ({
       t,
-      tier: version !== undefined && semver.eq(t.semver, version) ? 0 : 1,
+      tier: version !== undefined && semver().eq(t.semver, version) ? 0 : 1,
       d: distance(tag, t.raw),
     }))
     .sort((a, b) => a.tier - b.tier || a.d - b.d || compareParsedTags(a.t, b.t))

@@ -19,7 +19,7 @@
  * unless asked; newer than the current release (a newer Kairos version, or the same version with
  * a newer Kubernetes version of the same distribution, as versioneer's NewerAnyVersion).
  */
-import semver from 'semver';
+import { semverPackage as semver } from '../lazy-packages.js';
 import { compareK8s, compareKairos, k8sDistroOf, k8sMinor, normalizeK8s, isK8sDistro } from '../version/index.js';
 import { compareReleaseTags } from './order.js';
 import { parseOsRelease } from './os-release.js';
@@ -246,8 +246,8 @@ export function upgradePlan(opts: {
   versions.add(target.tag.version);
   const releases = [...versions].sort(compareKairos).map((version) => ({ version, changelogs: [...opts.changelogs(version)] }));
   const warnings: string[] = [];
-  const from = system.version === undefined ? undefined : semver.major(system.version.slice(1));
-  const to = semver.major(target.tag.version.slice(1));
+  const from = system.version === undefined ? undefined : semver().major(system.version.slice(1));
+  const to = semver().major(target.tag.version.slice(1));
   if (from !== undefined && to > from) {
     warnings.push(`${system.version} → ${target.tag.version} crosses a major release (v${from} → v${to}): ${MAJOR_UPGRADE_WARNING} (Kairos versioning policy)`);
   }

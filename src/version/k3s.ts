@@ -6,7 +6,7 @@
  *   k3s      := "v" MAJOR "." MINOR "." PATCH ("+" | "-") "k3s" BUILD       (canonical form: "+")
  *   selector := ["k3s"] ["v"] MAJOR "." MINOR [ "." PATCH [ ("+" | "-") "k3s" BUILD ] ]
  */
-import semver from 'semver';
+import { semverPackage as semver } from '../lazy-packages.js';
 import { compareK8s, formatK8s, k8sPattern, normalizeK8s, readK8s, type K8sReading, type K8sVersion } from './k8s.js';
 
 /** The k3s grammar as a regular-expression source without groups, to embed in tag patterns. */
@@ -73,7 +73,7 @@ export function k3sBuild(k3s: string): number {
 /** `MAJOR.MINOR` of a k3s version, e.g. `1.26`. */
 export function k3sMinor(k3s: string): string {
   const core = k3sSemver(k3s);
-  return `${semver.major(core)}.${semver.minor(core)}`;
+  return `${semver().major(core)}.${semver().minor(core)}`;
 }
 
 /** The order of k3s versions, oldest first (semver, then build number): `compareK8s` on k3s versions. */
@@ -102,7 +102,7 @@ export function parseK3sSelector(text: string): K3sSelector | undefined {
 export function k3sSelects(selector: K3sSelector, k3s: string): boolean {
   const k = parseK3s(k3s);
   if (k === undefined) return false;
-  const have = [semver.major(k.core), semver.minor(k.core), semver.patch(k.core), k.build];
+  const have = [semver().major(k.core), semver().minor(k.core), semver().patch(k.core), k.build];
   const want = [selector.major, selector.minor, selector.patch, selector.build];
   return want.every((n, i) => n === undefined || n === have[i]);
 }

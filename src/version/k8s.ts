@@ -13,7 +13,7 @@
  * k0sproject/k0s release tags, as Kairos' release workflows read them: `+k3s[0-9]+`,
  * `+k0s\.[0-9]+`, kairos-io/kairos `.github/workflows/release.yaml` from v3.4.0).
  */
-import semver from 'semver';
+import { semverPackage as semver } from '../lazy-packages.js';
 
 /** The distributions, each with the separator between its name and its build number. */
 export const K8S_DISTROS = { k3s: '', k0s: '.' } as const;
@@ -65,7 +65,7 @@ export function readK8s(text: string, only?: K8sDistro): K8sReading {
     const core = m?.[1];
     const build = m?.[2];
     if (core === undefined || build === undefined) continue;
-    if (semver.valid(core) === null) return { ok: false, problem: 'syntax' };
+    if (semver().valid(core) === null) return { ok: false, problem: 'syntax' };
     if (String(Number(build)) !== build) return { ok: false, problem: 'leading-zero-build', build };
     return { ok: true, version: { distro: g.distro, core, build: Number(build) } };
   }
@@ -96,7 +96,7 @@ export function k8sDistroOf(text: string): K8sDistro {
 /** `MAJOR.MINOR` of the Kubernetes release, e.g. `1.26`. */
 export function k8sMinor(text: string): string {
   const core = mustK8s(text).core;
-  return `${semver.major(core)}.${semver.minor(core)}`;
+  return `${semver().major(core)}.${semver().minor(core)}`;
 }
 
 /** The tag form: `v1.32.1+k0s.0` → `v1.32.1-k0s.0`. */
@@ -113,7 +113,7 @@ export function compareK8s(a: string, b: string): number {
   const ka = mustK8s(a);
   const kb = mustK8s(b);
   if (ka.distro !== kb.distro) return ka.distro < kb.distro ? -1 : 1;
-  return semver.compare(ka.core, kb.core) || ka.build - kb.build;
+  return semver().compare(ka.core, kb.core) || ka.build - kb.build;
 }
 
 /**

@@ -4,7 +4,7 @@
  * Kairos writes and the range shape the catalogs use. Talos writes its releases the same way
  * (`v1.3.7`) and uses these functions too.
  */
-import semver from 'semver';
+import { semverPackage as semver } from '../lazy-packages.js';
 
 /** A pre-release as Kairos writes it (`rc1`, `alpha3`, `beta.2`): no `-` inside, which keeps `-k3s…` apart. */
 export const KAIROS_PRERELEASE_PATTERN = '[0-9A-Za-z]+(?:\\.[0-9A-Za-z]+)*';
@@ -21,7 +21,7 @@ export function isKairosPrerelease(text: string): boolean {
 /** The semver form (`1.5.1`) of a Kairos version (`v1.5.1`), or undefined when it is not one. */
 export function kairosSemver(version: string): string | undefined {
   if (!/^v\d/.test(version)) return undefined;
-  return semver.valid(version.slice(1)) ?? undefined;
+  return semver().valid(version.slice(1)) ?? undefined;
 }
 
 export function isKairosVersion(version: string): boolean {
@@ -31,7 +31,7 @@ export function isKairosVersion(version: string): boolean {
 /** A Kairos version that is not a pre-release. */
 export function isKairosRelease(version: string): boolean {
   const v = kairosSemver(version);
-  return v !== undefined && semver.prerelease(v) === null;
+  return v !== undefined && semver().prerelease(v) === null;
 }
 
 /** What users type (`1.5.1` or `v1.5.1`) as a Kairos version (`v1.5.1`), or undefined. */
@@ -51,7 +51,7 @@ function semverOf(version: string): string {
  * `rc10` < `rc2`, since semver compares mixed identifiers as text). Newest first is `(a, b) => compareKairos(b, a)`.
  */
 export function compareKairos(a: string, b: string): number {
-  return semver.compare(semverOf(a), semverOf(b));
+  return semver().compare(semverOf(a), semverOf(b));
 }
 
 export interface VersionRange {

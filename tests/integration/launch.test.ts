@@ -55,11 +55,12 @@ describe('bin/kairos-img', () => {
     });
   }
 
-  it('run as a program, it runs node with a 64 MB initial heap (one process: sh execs node)', async () => {
+  it('run as a program, it runs node with a 64 MB initial heap and 2 MB semi-spaces (one process: sh execs node)', async () => {
     const r = await flagsOf(bin, ['--version']);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
     expect(r.execArgv).toContain('--initial-heap-size=64');
+    expect(r.execArgv).toContain('--max-semi-space-size=2');
   });
 
   it('run as `node bin/kairos-img`, the same file is plain JavaScript and works without the flag', async () => {
@@ -67,5 +68,6 @@ describe('bin/kairos-img', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
     expect(r.execArgv).not.toContain('--initial-heap-size=64');
+    expect(r.execArgv).not.toContain('--max-semi-space-size=2');
   });
 });

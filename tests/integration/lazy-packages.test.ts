@@ -1,5 +1,7 @@
-// The CLI loads yaml, tar-stream and fzstd only when a run needs them (src/lazy-packages.ts): a
-// pull from a full reference with no configuration file needs none of them; `flavors` reads YAML.
+// The CLI loads yaml, tar-stream, fzstd and semver only when a run needs them (src/lazy-packages.ts),
+// and listr2 only when progress is shown: a quiet pull from a full reference with no configuration
+// file needs none of them; `flavors` reads YAML. listr2 is ESM, which require.cache does not list:
+// its CommonJS dependency rfdc (loaded with it, by nothing else here) stands for it.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,7 +14,7 @@ const preload = path.join(dir, 'record.cjs');
 writeFileSync(preload, "process.on('exit', () => require('fs').writeFileSync(process.env.KIMG_REC_OUT, JSON.stringify(Object.keys(require.cache))));");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const LAZY = ['yaml', 'tar-stream', 'fzstd'];
+const LAZY = ['yaml', 'tar-stream', 'fzstd', 'semver', 'rfdc'];
 
 /** The lazy packages a run of the CLI loaded. */
 function loaded(args: string[]): Promise<{ stderr: string; packages: string[] }> {
@@ -35,7 +37,13 @@ describe('lazy packages', () => {
     expect(r.packages).toEqual([]);
   });
 
-  it('flavors, which reads the YAML catalogs, loads yaml', async () => {
-    expect((await loaded(['flavors'])).packages).toEqual(['yaml']);
+  it('flavors, which reads the YAML catalogs and checks their versions, loads yaml and semver', async () => {
+    expect((await loaded(['flavors'])).packages).toEqual(['yaml', 'semver']);
+  });
+
+  it('a pull that shows progress loads listr2 (and nothing else lazy)', async () => {
+    const r = await loaded(['pull', '127.0.0.1:9/kairos/core:v1', '--to', `oci:${path.join(dir, 'layout')}`, '--plain-http']);
+    expect(r.stderr).toMatch(/127\.0\.0\.1:9/);
+    expect(r.packages).toEqual(['rfdc']);
   });
 });

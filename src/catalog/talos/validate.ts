@@ -3,7 +3,7 @@
  * path where it is (`versions[1].kubernetes.min: …`). Pure. Hand-written for the same reason as the
  * Kairos catalog's validator (messages name the file's keys), with its shared collector.
  */
-import semver from 'semver';
+import { semverPackage as semver } from '../../lazy-packages.js';
 import { Collector, describe, isObj, type Obj } from '../collector.js';
 import { compareMinors, isMinor } from '../../version/minor.js';
 import { compareDates, isIsoDate } from './dates.js';
@@ -46,7 +46,7 @@ class MatrixCollector extends Collector {
   release(o: Obj, key: string, path: string, opts: { optional?: boolean } = {}): string | undefined {
     const s = this.str(o, key, path, opts);
     if (s === undefined) return undefined;
-    if (semver.valid(s) === null) {
+    if (semver().valid(s) === null) {
       this.add(`${path}.${key}`, `"${s}" is not a release version (<major>.<minor>.<patch>)`);
       return undefined;
     }

@@ -3,7 +3,7 @@
  * --verbose, nothing with --quiet — always on stderr, so stdout carries only the command's data.
  * Shared text helpers for progress lines live here too.
  */
-import { ListrLogger, ProcessOutput } from 'listr2';
+import type * as Listr2 from 'listr2';
 
 export type ProgressMode = 'tty' | 'plain' | 'verbose' | 'silent';
 
@@ -17,8 +17,8 @@ function renderer(mode: ProgressMode): 'default' | 'simple' | 'verbose' | 'silen
 }
 
 /** listr2 options for a mode: both of listr2's output streams go to `stderr`; no signal handlers of its own. */
-export function listrOptions(mode: ProgressMode, stderr: NodeJS.WritableStream) {
-  const logger = new ListrLogger({ processOutput: new ProcessOutput(stderr as NodeJS.WriteStream, stderr as NodeJS.WriteStream) });
+export function listrOptions(listr2: typeof Listr2, mode: ProgressMode, stderr: NodeJS.WritableStream) {
+  const logger = new listr2.ListrLogger({ processOutput: new listr2.ProcessOutput(stderr as NodeJS.WriteStream, stderr as NodeJS.WriteStream) });
   return {
     renderer: renderer(mode),
     fallbackRenderer: 'simple' as const,
