@@ -246,7 +246,7 @@ async function pullFrom(opts: ArtifactPullOptions, source: ImageSource, emit: (e
             // The cache's writer: verified (hashed on a worker as it lands), under its temporary name.
             // Not fsynced: an output file is as durable as what `curl -o` or `tar -x` writes (a
             // process that fails leaves nothing; only a power loss could, as for them).
-            await writeVerifiedFile(item.temp, item.layer, source.blob(item.layer, { signal: controller.signal, onProgress, verify: false }), { signal: controller.signal, fsync: false, recycleChunks: true });
+            await writeVerifiedFile(item.temp, item.layer, source.blob(item.layer, { signal: controller.signal, onProgress, verify: false, pooled: true }), { signal: controller.signal, fsync: false, recycleChunks: true });
           } else {
             const contentDigest = item.layer.annotations?.[ArtifactAnnotation.contentDigest];
             const report = await unpackTarStreams({

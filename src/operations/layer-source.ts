@@ -71,8 +71,8 @@ export function layerInputs(opts: LayerSourceOptions): LayerSources {
     size: desc.size,
     mediaType: desc.mediaType,
     async open(signal: AbortSignal): Promise<Readable> {
-      const fetch = (): Readable => opts.source.blob(desc, {
-        signal,
+      const fetch = (pooled = false): Readable => opts.source.blob(desc, {
+        signal, pooled,
         onProgress: (bytes) => opts.onDownload?.(index, bytes, desc.size),
       });
       if (!opts.cache) return fetch();
@@ -84,7 +84,8 @@ export function layerInputs(opts: LayerSourceOptions): LayerSources {
         track(opts.store.writeBlob(desc, toCache, { signal, preverified: true })).catch((e: unknown) => toUnpack.destroy(e instanceof Error ? e : new Error(String(e))));
         return toUnpack;
       }
-      await track(opts.store.writeBlob(desc, fetch(), { signal, preverified: true }));
+      // Straight into the cache and nowhere else: its memory is recycled as it is written.
+      await track(opts.store.writeBlob(desc, fetch(true), { signal, preverified: true, recycleChunks: true }));
       // Verified by the client a moment ago, written by us: counted again, not hashed again.
       return opts.store.openBlob(desc, { trusted: true });
     },

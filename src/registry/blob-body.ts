@@ -35,7 +35,7 @@ export interface BlobGetRequest {
   timeoutMs: number;
 }
 
-/** Status line and headers, parsed; undefined until the blank line has arrived. */
+/** The status line and headers of a response head (everything before its blank line). */
 function parseHead(head: Buffer): { status: number; headers: IncomingHttpHeaders } {
   const lines = head.toString('latin1').split('\r\n');
   const m = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(lines[0] ?? '');

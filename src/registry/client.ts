@@ -70,6 +70,12 @@ export interface FetchBlobOptions extends Signalled {
    * hashes what it writes on a worker thread). Default true.
    */
   hash?: boolean | undefined;
+  /**
+   * The consumer recycles every chunk (src/slab-pool.ts) once done with it — the cache's writer
+   * with `recycleChunks`: a large blob is then read into reused memory (blob-body.ts). Not for
+   * any other consumer: a chunk it keeps would hold a whole slab alive.
+   */
+  pooled?: boolean | undefined;
 }
 
 /** One answer of the referrers API, all pages read; `supported: false` when the registry has no such API. */
@@ -391,7 +397,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         const res = await request({
           registry: repo.registry, repository: repo.repository, method: 'GET', url, signal: opts.signal,
           headers: pos > 0 ? { range: `bytes=${pos}-` } : {}, what: `blob ${desc.digest}`, digest: desc.digest,
-          pooledBody: desc.size - pos >= POOLED_BODY_MIN,
+          pooledBody: opts.pooled === true && desc.size - pos >= POOLED_BODY_MIN,
         });
         let skip = 0;
         if (pos > 0) {

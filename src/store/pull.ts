@@ -79,7 +79,7 @@ export async function pullImage(opts: PullImageOptions): Promise<PullImageResult
       try {
         // The store hashes what it writes (off the main thread for layers): no hashing in the stream.
         const stream = client.fetchBlob(repo, desc, {
-          signal: sig, hash: false,
+          signal: sig, hash: false, pooled: true,
           onProgress: progress ? (bytes) => opts.onLayerProgress?.(desc.digest, bytes, desc.size) : undefined,
         });
         const { written } = await store.writeBlob(desc, stream, { signal: sig, recycleChunks: true });

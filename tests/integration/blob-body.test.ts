@@ -50,15 +50,21 @@ describe('blob GETs from the real registry', () => {
   const client = createRegistryClient({ plainHttp: true });
   const where = (): { registry: string; repository: string } => ({ registry: env.registry, repository: repo });
 
-  it('reads a large blob into pool slabs, verified; a small one through node:http', async () => {
+  it('reads a large blob into pool slabs when asked, verified; otherwise, and a small one, through node:http', async () => {
     const slabs = new Set<ArrayBufferLike>();
     const tap = tapping((c) => { if (c.buffer.byteLength === SLAB_SIZE) slabs.add(c.buffer); });
-    const data = await collect(client.fetchBlob(where(), { ...layer }).pipe(tap));
+    const data = await collect(client.fetchBlob(where(), { ...layer }, { pooled: true }).pipe(tap));
     expect(sha(data)).toBe(layer.digest);
     expect(slabs.size).toBeGreaterThan(0);
 
+    // A consumer that does not recycle (an upload, an unpack) gets node:http's own buffers.
+    let fromSlabs = 0;
+    const plain = await collect(client.fetchBlob(where(), { ...layer }).pipe(tapping((c) => { if (c.buffer.byteLength === SLAB_SIZE) fromSlabs++; })));
+    expect(sha(plain)).toBe(layer.digest);
+    expect(fromSlabs).toBe(0);
+
     const smallChunks: Buffer[] = [];
-    const s = client.fetchBlob(where(), { ...small });
+    const s = client.fetchBlob(where(), { ...small }, { pooled: true });
     s.on('data', (c: Buffer) => smallChunks.push(c));
     await new Promise((r) => s.on('end', r));
     expect(sha(Buffer.concat(smallChunks))).toBe(small.digest);
@@ -69,7 +75,7 @@ describe('blob GETs from the real registry', () => {
     const store = await openStore({ root: await mkdtemp(path.join(tmpdir(), 'kimg-blobbody-cache-')) });
     const seen = new Set<ArrayBufferLike>();
     const tap = tapping((c) => seen.add(c.buffer));
-    const stream = client.fetchBlob(where(), { ...layer }, { hash: false }).pipe(tap);
+    const stream = client.fetchBlob(where(), { ...layer }, { hash: false, pooled: true }).pipe(tap);
     await store.writeBlob(layer, stream, { recycleChunks: true });
     expect(sha(await readFile(store.blobPath(layer.digest)))).toBe(layer.digest);
     // Without recycling every slab is new: 64 of them for 16 MiB.
@@ -80,7 +86,7 @@ describe('blob GETs from the real registry', () => {
     const seen2 = new Set<ArrayBufferLike>();
     const kept: Buffer[] = [];
     const tap2 = tapping((c) => { seen2.add(c.buffer); kept.push(c); });
-    await store2.writeBlob(layer, client.fetchBlob(where(), { ...layer }, { hash: false }).pipe(tap2), {});
+    await store2.writeBlob(layer, client.fetchBlob(where(), { ...layer }, { hash: false, pooled: true }).pipe(tap2), {});
     // What the consumer kept is still the blob: no slab was handed out again under it.
     expect(sha(Buffer.concat(kept))).toBe(layer.digest);
     expect(seen2.size).toBeGreaterThanOrEqual(Math.floor(layer.size / SLAB_SIZE));
@@ -89,7 +95,7 @@ describe('blob GETs from the real registry', () => {
   it('a slow consumer gets every byte (the socket pauses, nothing is dropped)', async () => {
     let got = 0;
     const h = createHash('sha256');
-    await pipeline(client.fetchBlob(where(), { ...layer }), new Writable({
+    await pipeline(client.fetchBlob(where(), { ...layer }, { pooled: true }), new Writable({
       highWaterMark: 1,
       write(c: Buffer, _e, cb) {
         h.update(c);
@@ -110,7 +116,7 @@ describe('through the fault proxy', () => {
       const events: RegistryEvent[] = [];
       const client = createRegistryClient({ plainHttp: true, retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50, maxElapsedMs: 10_000 }, onEvent: (e) => events.push(e) });
       const slabs = new Set<ArrayBufferLike>();
-      const data = await collect(client.fetchBlob({ registry: proxy.address, repository: repo }, { ...layer }).pipe(tapping((c) => { if (c.buffer.byteLength === SLAB_SIZE) slabs.add(c.buffer); })));
+      const data = await collect(client.fetchBlob({ registry: proxy.address, repository: repo }, { ...layer }, { pooled: true }).pipe(tapping((c) => { if (c.buffer.byteLength === SLAB_SIZE) slabs.add(c.buffer); })));
       expect(sha(data)).toBe(layer.digest);
       expect(slabs.size).toBeGreaterThan(0);
       const gets = proxy.requests.filter((r) => r.path.includes(layer.digest));
@@ -133,7 +139,7 @@ describe('through the fault proxy', () => {
       const big = built.layers[0] as typeof layer;
       // As in a real registry, the redirect comes after the client has authenticated (the manifest).
       await client.getManifest({ registry: proxy.address, repository: basicRepo, tag: 'r1' });
-      const data = await collect(client.fetchBlob({ registry: proxy.address, repository: basicRepo }, { ...big }));
+      const data = await collect(client.fetchBlob({ registry: proxy.address, repository: basicRepo }, { ...big }, { pooled: true }));
       expect(sha(data)).toBe(big.digest);
       const blobGets = proxy.requests.filter((r) => r.path.includes(big.digest));
       expect(blobGets.some((r) => r.via === 'proxy' && r.authorization && r.status === 302)).toBe(true);

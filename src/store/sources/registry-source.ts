@@ -33,7 +33,7 @@ export function registrySource(opts: RegistrySourceOptions): ImageSource {
       return checkedBytes(d, doc.raw, `manifest ${d.digest} of ${formatReference(ref)}`);
     },
     manifest: (o = {}) => getManifest(o),
-    blob: (d, o = {}) => opts.client().fetchBlob(ref, d, { signal: o.signal, onProgress: o.onProgress, hash: o.verify }),
+    blob: (d, o = {}) => opts.client().fetchBlob(ref, d, { signal: o.signal, onProgress: o.onProgress, hash: o.verify, pooled: o.pooled }),
     close: async () => undefined,
   };
 }

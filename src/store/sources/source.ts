@@ -23,6 +23,12 @@ export interface BlobReadOptions {
    * itself and fails on a mismatch (an upload to a registry verifies what it sends).
    */
   verify?: boolean | undefined;
+  /**
+   * The consumer gives every chunk back to the slab pool when done with it (a file written with
+   * `recycleChunks`): a registry then reads a large blob into reused memory. Only for such a
+   * consumer — anywhere else a chunk would hold a whole slab alive.
+   */
+  pooled?: boolean | undefined;
 }
 
 export interface ImageSource {
