@@ -91,7 +91,7 @@ async function pullFrom(opts: PullOptions, img: OpenedImage, store: Store, clien
   const result = await pullImage({
     // The store hashes what it writes (on a worker for layers); `hash: false` must reach the source,
     // or every layer is hashed twice, once on the main thread.
-    client: { getManifest: (_r, o) => source.manifest(o), fetchBlob: (_r, d, o = {}) => source.blob(d, { signal: o.signal, onProgress: o.onProgress, verify: o.hash }) },
+    client: { getManifest: (_r, o) => source.manifest(o), fetchBlob: (_r, d, o = {}) => source.blob(d, { signal: o.signal, onProgress: o.onProgress, verify: o.hash, pooled: o.pooled }) },
     store, ref, refName: fromRegistry ? undefined : img.name, manifest: m, platform: img.platform, concurrency: opts.concurrency, signal,
     onLayerProgress: (digest, bytes, total) => emit({ type: 'transfer', digest, bytes, total }),
     onEvent: (e) => {
