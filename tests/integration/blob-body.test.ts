@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -208,6 +209,27 @@ describe('behind TLS', () => {
     const smallOnes = firstRequests.filter((r) => r.includes(small.digest));
     expect(smallOnes.every((r) => !r.includes('connection: close'))).toBe(true);
     expect((await readdir(path.join(out, 'blobs', 'sha256'))).length).toBe(4);
+  });
+
+  it('a slow reader over TLS gets every byte (the TLS socket stops and resumes reading)', async () => {
+    // In a process of its own: only NODE_EXTRA_CA_CERTS makes Node trust the test's certificate.
+    const script = `
+      import { createHash } from 'node:crypto';
+      import { blobGet } from ${JSON.stringify(pathToFileURL(path.resolve('dist/registry/blob-body.js')).href)};
+      const res = await blobGet({ url: 'https://localhost:${port}/v2/${repo}/blobs/${layer.digest}', headers: {}, timeoutMs: 10000 });
+      const h = createHash('sha256');
+      let i = 0;
+      for await (const c of res.body) {
+        h.update(c);
+        if (++i % 40 === 0) await new Promise((r) => setTimeout(r, 15));
+      }
+      process.stdout.write(res.status + ' sha256:' + h.digest('hex'));
+    `;
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: path.join(dir, 'cert.pem') } },
+        (err, stdout, stderr) => (err === null ? resolve(stdout) : reject(new Error(`${err.message}\n${stderr}`))));
+    });
+    expect(out).toBe(`200 ${layer.digest}`);
   });
 });
 
