@@ -129,6 +129,23 @@ describe('through the fault proxy', () => {
     }
   });
 
+  it('a token registry: the first GET answers 401 on the slab reader, the token round follows, the blob arrives', async () => {
+    const creds = { username: env.tokenUser, password: env.tokenPass };
+    const tokenRepo = `kimg-blobbody-${run}/token`;
+    const dir = await mkdtemp(path.join(tmpdir(), 'kimg-blobbody-'));
+    const built = await buildImage({ dir, tag: 't1', format: 'oci', arch: 'amd64', layers: [{ compression: 'none', entries: [{ path: 'big.bin', type: 'file', content: payload.subarray(0, 2 * 1024 * 1024) }] }] });
+    await pushImage({ layoutDir: dir, tag: 't1', dest: `${env.registryToken}/${tokenRepo}:t1`, plainHttp: true, creds });
+    const events: RegistryEvent[] = [];
+    const client = createRegistryClient({ plainHttp: true, credentials: staticCredentials({ [env.registryToken]: creds }), onEvent: (e) => events.push(e) });
+    const big = built.layers[0] as typeof layer;
+    const slabs = new Set<ArrayBufferLike>();
+    const data = await collect(client.fetchBlob({ registry: env.registryToken, repository: tokenRepo }, { ...big }, { pooled: true }).pipe(tapping((c) => { if (c.buffer.byteLength === SLAB_SIZE) slabs.add(c.buffer); })));
+    expect(sha(data)).toBe(big.digest);
+    expect(slabs.size).toBeGreaterThan(0);
+    expect(events.some((e) => e.type === 'auth' && e.message.startsWith('fetching a token'))).toBe(true);
+    expect(JSON.stringify(events)).not.toContain(env.tokenPass);
+  });
+
   it('follows a redirect to the CDN, the registry\'s credentials left behind', async () => {
     const proxy = await startFaultProxy({ upstream: env.registryBasic, faults: [{ kind: 'redirect-blobs' }] });
     try {
