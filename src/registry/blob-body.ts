@@ -65,7 +65,11 @@ export function blobGet(req: BlobGetRequest): Promise<HttpResponse> {
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     const port = Number(url.port || (secure ? 443 : 80));
     const cursor = slabCursor();
-    let head: Buffer | undefined = Buffer.alloc(0);
+    /** The response head's bytes so far (copies: their slab may be reused); undefined once it is parsed. */
+    let head: Buffer[] | undefined = [];
+    let headLength = 0;
+    /** The head's last (up to) 3 bytes: a blank line may straddle two reads. */
+    let tail = Buffer.alloc(0);
     let body: Readable | undefined;
     /** Body bytes still to come; undefined: until the connection ends. */
     let left: number | undefined;
@@ -100,17 +104,26 @@ export function blobGet(req: BlobGetRequest): Promise<HttpResponse> {
       buffer: () => cursor.room(),
       callback: (n: number, buf: Uint8Array): boolean => {
         if (head !== undefined) {
-          const joined = Buffer.concat([head, buf.subarray(0, n)]);
-          const end = joined.indexOf('\r\n\r\n');
-          if (end < 0) {
+          // Where in this read the head ends (just past its blank line), searched once per byte.
+          const data = Buffer.from(buf.buffer, buf.byteOffset, n);
+          const straddle = Buffer.concat([tail, data.subarray(0, 3)]).indexOf('\r\n\r\n');
+          const found = data.indexOf('\r\n\r\n');
+          const past = straddle >= 0 ? straddle + 4 - tail.length : found >= 0 ? found + 4 : -1;
+          if (past < 0) {
             cursor.lend(n, n);
-            if (joined.length > HEAD_CAP) fail(notSimple('a response head over 64 KiB'));
-            else head = joined;
+            headLength += n;
+            if (headLength > HEAD_CAP) {
+              fail(notSimple('a response head over 64 KiB'));
+              return false;
+            }
+            head.push(Buffer.from(data));
+            tail = Buffer.from(Buffer.concat([tail, data.subarray(Math.max(0, n - 3))]).subarray(-3));
             return true;
           }
+          const whole = Buffer.concat([...head, data.subarray(0, past)]);
           let parsed: { status: number; headers: IncomingHttpHeaders };
           try {
-            parsed = parseHead(joined.subarray(0, end));
+            parsed = parseHead(whole.subarray(0, whole.length - 4));
             if (parsed.status < 200) throw notSimple(`an interim ${parsed.status} response`);
             if (parsed.headers['transfer-encoding'] !== undefined) throw notSimple(`Transfer-Encoding: ${String(parsed.headers['transfer-encoding'])}`);
           } catch (e) {
@@ -131,9 +144,8 @@ export function blobGet(req: BlobGetRequest): Promise<HttpResponse> {
           body = Object.assign(new Readable({ highWaterMark: BODY_HWM, read: () => socket.resume(), destroy: (e, cb) => { failed = true; socket.destroy(); cursor.close(); cb(e); } }), { headers });
           settled = true;
           resolve({ status: parsed.status, headers, body: body as HttpResponse['body'], url: req.url });
-          // What of this read is body: the bytes after the head (the head's earlier reads were not lent).
-          const bodyHere = joined.length - (end + 4);
-          return deliver(cursor.lend(n, n - bodyHere));
+          // The rest of this read is body (the head's bytes are not lent).
+          return deliver(cursor.lend(n, past));
         }
         return deliver(cursor.lend(n));
       },
